@@ -1,0 +1,37 @@
+# lathe: quick start is `make demo` then `make test`.
+CARGO ?= cargo
+SAMPLE := sample_album
+LATHE := target/release/lathe
+SYNTH := target/release/lathe-synth
+
+.PHONY: build demo test bench fmt clippy clean sample-audio
+
+build:
+	$(CARGO) build --release --bins
+
+# Renders the sample album's audio (deterministic, not committed) once.
+$(SAMPLE)/mixes/01-night-drive.wav: src/synth.rs src/bin/lathe-synth.rs | build
+	$(SYNTH) sample-album $(SAMPLE)
+
+sample-audio: build $(SAMPLE)/mixes/01-night-drive.wav
+
+demo: sample-audio
+	@echo "== lathe master $(SAMPLE)/album.yaml"
+	$(LATHE) master $(SAMPLE)/album.yaml
+	@echo
+	@echo "Masters are in $(SAMPLE)/masters/<deliverable>/, the report is $(SAMPLE)/masters/report.json"
+
+test:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --release -- -D warnings
+	$(CARGO) test --release
+
+bench:
+	$(CARGO) bench
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf $(SAMPLE)/mixes $(SAMPLE)/stems $(SAMPLE)/masters

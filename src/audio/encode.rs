@@ -1,0 +1,148 @@
+//! Writing masters: WAV through hound, always to a temporary file in the
+//! target folder that is renamed over the final name only once complete.
+
+use std::fs;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Samples ready for a file: integers already dithered and quantized, or floats.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pcm {
+    Int { bits: u32, channels: Vec<Vec<i32>> },
+    Float(Vec<Vec<f32>>),
+}
+
+impl Pcm {
+    pub fn frames(&self) -> usize {
+        match self {
+            Pcm::Int { channels, .. } => channels.first().map_or(0, |c| c.len()),
+            Pcm::Float(channels) => channels.first().map_or(0, |c| c.len()),
+        }
+    }
+
+    pub fn channel_count(&self) -> usize {
+        match self {
+            Pcm::Int { channels, .. } => channels.len(),
+            Pcm::Float(channels) => channels.len(),
+        }
+    }
+
+    pub fn bits(&self) -> u32 {
+        match self {
+            Pcm::Int { bits, .. } => *bits,
+            Pcm::Float(_) => 32,
+        }
+    }
+
+    /// The samples as floats, exactly as a reader of the file will see them.
+    pub fn to_float(&self) -> Vec<Vec<f32>> {
+        match self {
+            Pcm::Int { bits, channels } => channels
+                .iter()
+                .map(|c| c.iter().map(|&q| crate::dsp::dither::to_float(q, *bits)).collect())
+                .collect(),
+            Pcm::Float(channels) => channels.clone(),
+        }
+    }
+
+    /// Size of the WAV file this would make, in bytes.
+    pub fn wav_size(&self) -> u64 {
+        44 + self.frames() as u64 * self.channel_count() as u64 * (self.bits() as u64 / 8)
+    }
+}
+
+/// WAV (RIFF) sizes are 32-bit.
+pub const WAV_MAX_BYTES: u64 = u32::MAX as u64;
+
+/// A temporary file that is removed unless it was renamed into place.
+pub struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    /// A temporary name beside `target`.
+    pub fn beside(target: &Path) -> Self {
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let path = target.with_file_name(format!(".{name}.{}.lathe-tmp", std::process::id()));
+        TempFile { path, armed: true }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Moves the finished file over `target`.
+    pub fn persist(mut self, target: &Path) -> Result<()> {
+        fs::rename(&self.path, target).map_err(|e| Error::io(target, e))?;
+        self.armed = false;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Writes `pcm` as a WAV file at `path`, atomically.
+pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
+    if pcm.wav_size() > WAV_MAX_BYTES {
+        return Err(Error::Render(format!(
+            "{}: the master would be {:.2} GiB, past the 4 GiB limit of a WAV file",
+            path.display(),
+            pcm.wav_size() as f64 / (1u64 << 30) as f64
+        )));
+    }
+    let spec = hound::WavSpec {
+        channels: pcm.channel_count() as u16,
+        sample_rate,
+        bits_per_sample: pcm.bits() as u16,
+        sample_format: match pcm {
+            Pcm::Int { .. } => hound::SampleFormat::Int,
+            Pcm::Float(_) => hound::SampleFormat::Float,
+        },
+    };
+    let tmp = TempFile::beside(path);
+    let hound_err = |e: hound::Error| match e {
+        hound::Error::IoError(io) => Error::io(tmp.path(), io),
+        other => Error::Render(format!("{}: {other}", path.display())),
+    };
+    {
+        let file = fs::File::create(tmp.path()).map_err(|e| Error::io(tmp.path(), e))?;
+        let mut w =
+            hound::WavWriter::new(BufWriter::with_capacity(1 << 20, file), spec).map_err(hound_err)?;
+        match pcm {
+            Pcm::Int { bits: 16, channels } => {
+                let mut sw = w.get_i16_writer((pcm.frames() * channels.len()) as u32);
+                for i in 0..pcm.frames() {
+                    for ch in channels {
+                        sw.write_sample(ch[i] as i16);
+                    }
+                }
+                sw.flush().map_err(hound_err)?;
+            }
+            Pcm::Int { channels, .. } => {
+                for i in 0..pcm.frames() {
+                    for ch in channels {
+                        w.write_sample(ch[i]).map_err(hound_err)?;
+                    }
+                }
+            }
+            Pcm::Float(channels) => {
+                for i in 0..pcm.frames() {
+                    for ch in channels {
+                        w.write_sample(ch[i]).map_err(hound_err)?;
+                    }
+                }
+            }
+        }
+        w.finalize().map_err(hound_err)?;
+    }
+    tmp.persist(path)
+}

@@ -1,0 +1,44 @@
+//! Audio files in and out, and sample-rate conversion.
+
+pub mod decode;
+pub mod encode;
+pub mod resample;
+
+/// Planar float audio: one `Vec<f32>` per channel, full scale ±1.0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audio {
+    pub sample_rate: u32,
+    pub channels: Vec<Vec<f32>>,
+}
+
+impl Audio {
+    pub fn frames(&self) -> usize {
+        self.channels.first().map_or(0, |c| c.len())
+    }
+
+    pub fn duration_s(&self) -> f64 {
+        self.frames() as f64 / self.sample_rate as f64
+    }
+
+    /// The same audio as a stereo pair: mono becomes dual mono.
+    pub fn into_stereo(mut self) -> Audio {
+        if self.channels.len() == 1 {
+            let mono = self.channels[0].clone();
+            self.channels.push(mono);
+        }
+        self
+    }
+}
+
+/// How a file stores its samples.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SourceFormat {
+    /// Container and codec, e.g. `wav/pcm`, `flac`.
+    pub codec: String,
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Bits per sample for PCM and lossless formats; `None` for lossy codecs.
+    pub bit_depth: Option<u32>,
+    /// True when samples are stored as floating point.
+    pub float: bool,
+}

@@ -1,0 +1,105 @@
+//! Writes deterministic test music for lathe: the sample album's premasters
+//! and stems, or a long album for benchmarks.
+//!
+//! ```text
+//! lathe-synth sample-album DIR          # DIR/mixes/*.wav, DIR/stems/05/*.wav
+//! lathe-synth album DIR TRACKS SECONDS  # DIR/NN.wav + DIR/album.yaml, for benchmarks
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use lathe::synth::{STEM_NAMES, Song, render, render_stems, sample_album_songs};
+
+#[derive(Clone, Copy)]
+enum Fmt {
+    I16,
+    I24,
+    F32,
+}
+
+fn write(path: &Path, rate: u32, ch: &[Vec<f32>], fmt: Fmt) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let (bits, sf) = match fmt {
+        Fmt::I16 => (16, hound::SampleFormat::Int),
+        Fmt::I24 => (24, hound::SampleFormat::Int),
+        Fmt::F32 => (32, hound::SampleFormat::Float),
+    };
+    let spec = hound::WavSpec {
+        channels: ch.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: sf,
+    };
+    let err = |e: hound::Error| format!("{}: {e}", path.display());
+    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
+    let scale = (1i64 << (bits - 1)) as f64;
+    for i in 0..ch[0].len() {
+        for c in ch {
+            let x = c[i];
+            match fmt {
+                Fmt::F32 => w.write_sample(x).map_err(err)?,
+                _ => w
+                    .write_sample((x as f64 * scale).round().clamp(-scale, scale - 1.0) as i32)
+                    .map_err(err)?,
+            }
+        }
+    }
+    w.finalize().map_err(err)
+}
+
+fn sample_album(dir: &Path) -> Result<(), String> {
+    let songs = sample_album_songs();
+    // Formats a real album arrives in: 24-bit, 16-bit, float, 48 kHz.
+    let plan: [(&str, u32, Fmt); 4] = [
+        ("01-night-drive.wav", 44100, Fmt::I24),
+        ("02-slow-bloom.wav", 44100, Fmt::I16),
+        ("03-underpass.wav", 48000, Fmt::F32),
+        ("04-hot-wire.wav", 44100, Fmt::I24),
+    ];
+    for ((name, rate, fmt), song) in plan.iter().zip(&songs) {
+        let mix = render(song, *rate);
+        write(&dir.join("mixes").join(name), *rate, &mix, *fmt)?;
+    }
+    let stems = render_stems(&songs[4], 48000);
+    for (name, st) in STEM_NAMES.iter().zip(&stems) {
+        write(&dir.join("stems/05").join(format!("{name}.wav")), 48000, st, Fmt::I24)?;
+    }
+    Ok(())
+}
+
+fn long_album(dir: &Path, tracks: usize, seconds: f64) -> Result<(), String> {
+    let base = sample_album_songs();
+    let mut yaml = String::from(
+        "version: 1\nalbum: {title: Benchmark Album, artist: lathe-synth}\ntarget: {preset: streaming, mode: album}\ndeliverables:\n  - {name: streaming, format: wav, sample_rate: 44100, bit_depth: 24}\ntracks:\n",
+    );
+    for i in 0..tracks {
+        let song = Song { seed: 100 + i as u64, seconds, ..base[i % base.len()].clone() };
+        let (rate, fmt) = if i % 2 == 0 { (44100, Fmt::I24) } else { (48000, Fmt::I16) };
+        let name = format!("{:02}.wav", i + 1);
+        write(&dir.join(&name), rate, &render(&song, rate), fmt)?;
+        yaml.push_str(&format!("  - {{title: Track {}, mix: {name}}}\n", i + 1));
+    }
+    std::fs::write(dir.join("album.yaml"), yaml).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["sample-album", dir] => sample_album(&PathBuf::from(dir)),
+        ["album", dir, tracks, seconds] => match (tracks.parse(), seconds.parse()) {
+            (Ok(t), Ok(s)) => long_album(&PathBuf::from(dir), t, s),
+            _ => Err("TRACKS and SECONDS must be numbers".into()),
+        },
+        _ => Err("usage: lathe-synth sample-album DIR | lathe-synth album DIR TRACKS SECONDS".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lathe-synth: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Command-line flags, parsed by clap and turned into validated settings.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lathe",
+    version,
+    about = "Batch album mastering: loudness-matched, true-peak-limited masters and a QC report"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Master every track of an album manifest and write the QC report.
+    Master {
+        /// The album manifest (YAML).
+        album: PathBuf,
+        /// Output folder [default: masters/ beside the manifest].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Tracks rendered in parallel [default: number of cores].
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Validate a manifest, probe-decode every input and run the premaster checks; renders nothing.
+    Check {
+        album: PathBuf,
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Measure loudness, true peak and premaster checks of audio files.
+    Analyze {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when a file misses this preset's loudness (± its tolerance) or ceiling.
+        #[arg(long, value_name = "PRESET_OR_YAML")]
+        target: Option<String>,
+    },
+}
+
+/// `--jobs`, validated: at least 1, default the number of cores.
+pub fn jobs(flag: Option<usize>) -> Result<usize, lathe::Error> {
+    match flag {
+        Some(0) => Err(lathe::Error::Usage("--jobs must be at least 1".into())),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}

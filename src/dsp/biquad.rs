@@ -1,0 +1,124 @@
+//! RBJ-cookbook biquads ("Cookbook formulae for audio EQ biquad filter
+//! coefficients", R. Bristow-Johnson), designed and run in f64.
+
+use std::f64::consts::PI;
+
+/// The filter shapes of the cookbook that a mastering EQ uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Highpass,
+    Lowpass,
+    LowShelf,
+    HighShelf,
+    Peak,
+    Notch,
+}
+
+/// Normalised coefficients (a0 = 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coefficients {
+    pub b0: f64,
+    pub b1: f64,
+    pub b2: f64,
+    pub a1: f64,
+    pub a2: f64,
+}
+
+impl Coefficients {
+    /// Cookbook design. `q` is the filter Q; for shelves it is the shelf Q
+    /// (0.7071 = shelf slope 1). `gain_db` is used by shelves and peaks only.
+    pub fn design(shape: Shape, freq_hz: f64, q: f64, gain_db: f64, sample_rate: f64) -> Self {
+        let w0 = 2.0 * PI * freq_hz / sample_rate;
+        let (sin_w0, cos_w0) = w0.sin_cos();
+        let alpha = sin_w0 / (2.0 * q);
+        let a = 10f64.powf(gain_db / 40.0);
+        let (b0, b1, b2, a0, a1, a2) = match shape {
+            Shape::Lowpass => {
+                let b1 = 1.0 - cos_w0;
+                (b1 / 2.0, b1, b1 / 2.0, 1.0 + alpha, -2.0 * cos_w0, 1.0 - alpha)
+            }
+            Shape::Highpass => {
+                let b1 = -(1.0 + cos_w0);
+                (-b1 / 2.0, b1, -b1 / 2.0, 1.0 + alpha, -2.0 * cos_w0, 1.0 - alpha)
+            }
+            Shape::Peak => (
+                1.0 + alpha * a,
+                -2.0 * cos_w0,
+                1.0 - alpha * a,
+                1.0 + alpha / a,
+                -2.0 * cos_w0,
+                1.0 - alpha / a,
+            ),
+            Shape::Notch => (1.0, -2.0 * cos_w0, 1.0, 1.0 + alpha, -2.0 * cos_w0, 1.0 - alpha),
+            Shape::LowShelf => {
+                let k = 2.0 * a.sqrt() * alpha;
+                (
+                    a * ((a + 1.0) - (a - 1.0) * cos_w0 + k),
+                    2.0 * a * ((a - 1.0) - (a + 1.0) * cos_w0),
+                    a * ((a + 1.0) - (a - 1.0) * cos_w0 - k),
+                    (a + 1.0) + (a - 1.0) * cos_w0 + k,
+                    -2.0 * ((a - 1.0) + (a + 1.0) * cos_w0),
+                    (a + 1.0) + (a - 1.0) * cos_w0 - k,
+                )
+            }
+            Shape::HighShelf => {
+                let k = 2.0 * a.sqrt() * alpha;
+                (
+                    a * ((a + 1.0) + (a - 1.0) * cos_w0 + k),
+                    -2.0 * a * ((a - 1.0) + (a + 1.0) * cos_w0),
+                    a * ((a + 1.0) + (a - 1.0) * cos_w0 - k),
+                    (a + 1.0) - (a - 1.0) * cos_w0 + k,
+                    2.0 * ((a - 1.0) - (a + 1.0) * cos_w0),
+                    (a + 1.0) - (a - 1.0) * cos_w0 - k,
+                )
+            }
+        };
+        Coefficients { b0: b0 / a0, b1: b1 / a0, b2: b2 / a0, a1: a1 / a0, a2: a2 / a0 }
+    }
+
+    /// Magnitude response in dB at `freq_hz`, evaluated from the transfer function.
+    pub fn magnitude_db(&self, freq_hz: f64, sample_rate: f64) -> f64 {
+        let w = 2.0 * PI * freq_hz / sample_rate;
+        let (c1, s1) = (w.cos(), -w.sin());
+        let (c2, s2) = ((2.0 * w).cos(), -(2.0 * w).sin());
+        let num = (self.b0 + self.b1 * c1 + self.b2 * c2, self.b1 * s1 + self.b2 * s2);
+        let den = (1.0 + self.a1 * c1 + self.a2 * c2, self.a1 * s1 + self.a2 * s2);
+        let mag2 = (num.0 * num.0 + num.1 * num.1) / (den.0 * den.0 + den.1 * den.1);
+        10.0 * mag2.log10()
+    }
+}
+
+/// One biquad section with f64 state (transposed direct form II).
+#[derive(Debug, Clone, Copy)]
+pub struct Biquad {
+    c: Coefficients,
+    s1: f64,
+    s2: f64,
+}
+
+impl Biquad {
+    pub fn new(c: Coefficients) -> Self {
+        Biquad { c, s1: 0.0, s2: 0.0 }
+    }
+
+    #[inline(always)]
+    pub fn tick(&mut self, x: f64) -> f64 {
+        let c = &self.c;
+        let y = c.b0 * x + self.s1;
+        self.s1 = c.b1 * x - c.a1 * y + self.s2;
+        self.s2 = c.b2 * x - c.a2 * y;
+        y
+    }
+
+    /// Filters `samples` in place.
+    pub fn process(&mut self, samples: &mut [f32]) {
+        for s in samples {
+            *s = self.tick(*s as f64) as f32;
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.s1 = 0.0;
+        self.s2 = 0.0;
+    }
+}

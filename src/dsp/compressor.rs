@@ -1,0 +1,116 @@
+//! A feed-forward, stereo-linked glue compressor with a soft knee.
+//!
+//! **Detector: RMS**, calibrated per AES17 so that a sine reads its peak level
+//! (a full-scale sine is 0 dB). The mean square of the louder channel is
+//! averaged over [`RMS_WINDOW_MS`]; the gain computer works on that level, and
+//! the resulting gain reduction (in dB) is smoothed with the attack and
+//! release time constants. An optional sidechain high-pass keeps bass from
+//! pumping the mix.
+//!
+//! **Static curve** (Giannoulis, Massberg & Reiss, JAES 2012), for level `x`,
+//! threshold `T`, ratio `R`, knee width `W` (all dB):
+//! - `x < T - W/2`: unchanged;
+//! - `|x - T| <= W/2`: `x + (1/R - 1)(x - T + W/2)² / (2W)` (quadratic knee);
+//! - `x > T + W/2`: `T + (x - T)/R`.
+
+use super::biquad::{Biquad, Coefficients, Shape};
+use super::db_to_gain;
+
+/// Averaging time of the RMS detector.
+pub const RMS_WINDOW_MS: f64 = 10.0;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompressorSettings {
+    pub threshold_db: f64,
+    pub ratio: f64,
+    pub attack_ms: f64,
+    pub release_ms: f64,
+    pub knee_db: f64,
+    pub makeup_db: f64,
+    pub sidechain_hpf_hz: Option<f64>,
+}
+
+impl Default for CompressorSettings {
+    fn default() -> Self {
+        CompressorSettings {
+            threshold_db: -18.0,
+            ratio: 2.0,
+            attack_ms: 30.0,
+            release_ms: 250.0,
+            knee_db: 6.0,
+            makeup_db: 0.0,
+            sidechain_hpf_hz: None,
+        }
+    }
+}
+
+impl CompressorSettings {
+    /// The static curve: output level for an input level, both in dB (no makeup).
+    pub fn static_curve_db(&self, x: f64) -> f64 {
+        let (t, r, w) = (self.threshold_db, self.ratio, self.knee_db);
+        let over = x - t;
+        if 2.0 * over < -w {
+            x
+        } else if w > 0.0 && 2.0 * over.abs() <= w {
+            x + (1.0 / r - 1.0) * (over + w / 2.0).powi(2) / (2.0 * w)
+        } else {
+            t + over / r
+        }
+    }
+}
+
+/// What the compressor did, for the report.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CompressorStats {
+    /// Largest gain reduction, dB (positive).
+    pub max_gain_reduction_db: f64,
+    /// Mean gain reduction over the track, dB (positive).
+    pub mean_gain_reduction_db: f64,
+}
+
+fn one_pole(time_ms: f64, sample_rate: f64) -> f64 {
+    if time_ms <= 0.0 { 0.0 } else { (-1.0 / (time_ms * 1e-3 * sample_rate)).exp() }
+}
+
+/// Compresses a stereo pair in place.
+pub fn process(
+    settings: &CompressorSettings,
+    sample_rate: u32,
+    left: &mut [f32],
+    right: &mut [f32],
+) -> CompressorStats {
+    let fs = sample_rate as f64;
+    let rms_coef = one_pole(RMS_WINDOW_MS, fs);
+    let attack = one_pole(settings.attack_ms, fs);
+    let release = one_pole(settings.release_ms, fs);
+    let mut hpf = settings.sidechain_hpf_hz.map(|f| {
+        let c = Coefficients::design(Shape::Highpass, f, std::f64::consts::FRAC_1_SQRT_2, 0.0, fs);
+        (Biquad::new(c), Biquad::new(c))
+    });
+    let mut mean_square = 0.0f64;
+    let mut gr_db = 0.0f64; // gain change, <= 0
+    let (mut max_gr, mut sum_gr) = (0.0f64, 0.0f64);
+    for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+        let (mut dl, mut dr) = (*l as f64, *r as f64);
+        if let Some((fl, fr)) = hpf.as_mut() {
+            dl = fl.tick(dl);
+            dr = fr.tick(dr);
+        }
+        let sq = (dl * dl).max(dr * dr);
+        mean_square = sq + rms_coef * (mean_square - sq);
+        // AES17: a sine of peak A has mean square A²/2 and reads 20·log10(A).
+        let level_db = 10.0 * (2.0 * mean_square).max(1e-30).log10();
+        let target = settings.static_curve_db(level_db) - level_db;
+        let coef = if target < gr_db { attack } else { release };
+        gr_db = target + coef * (gr_db - target);
+        max_gr = max_gr.max(-gr_db);
+        sum_gr -= gr_db;
+        let g = db_to_gain(gr_db + settings.makeup_db);
+        *l = (*l as f64 * g) as f32;
+        *r = (*r as f64 * g) as f32;
+    }
+    CompressorStats {
+        max_gain_reduction_db: max_gr,
+        mean_gain_reduction_db: if left.is_empty() { 0.0 } else { sum_gr / left.len() as f64 },
+    }
+}

@@ -1,0 +1,69 @@
+//! Typed errors of the library. `main` prints them once, on one line, and
+//! maps them to exit codes (every variant here is an input error: exit 2,
+//! except [`Error::Io`] on output and [`Error::Interrupted`]).
+
+use std::path::PathBuf;
+
+/// A problem with the album manifest or a preset, located in its file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {path}{sep}{message}", sep = if path.is_empty() { "" } else { ": " })]
+pub struct ManifestError {
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Key path in the document, such as `tracks[1].stems[0].gain_db`.
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+
+    /// An input audio file that cannot be used.
+    #[error("{}: {message}", path.display())]
+    Audio { path: PathBuf, message: String },
+
+    /// A command-line usage problem that clap cannot see (a flag value out of range).
+    #[error("{0}")]
+    Usage(String),
+
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Rendering failed in a way that is not the input's fault.
+    #[error("{0}")]
+    Render(String),
+
+    #[error("interrupted; no partial master was left under a final name")]
+    Interrupted,
+}
+
+impl Error {
+    pub fn audio(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Audio { path: path.into(), message: message.into() }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    /// The process exit code this error maps to (see the CLI contract).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Manifest(_) | Error::Audio { .. } | Error::Usage(_) | Error::Io { .. } => 2,
+            Error::Render(_) => 2,
+            Error::Interrupted => 130,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,18 @@
+//! lathe: batch album mastering from a YAML manifest.
+#![forbid(unsafe_code)]
+
+pub mod album;
+pub mod analyze;
+pub mod audio;
+pub mod dsp;
+pub mod error;
+pub mod loudness;
+pub mod manifest;
+pub mod pipeline;
+pub mod progress;
+pub mod qc;
+pub mod render;
+pub mod stems;
+pub mod synth;
+
+pub use error::{Error, Result};

@@ -1,0 +1,161 @@
+//! Loudness and peak measurement (ITU-R BS.1770-4, EBU R128 / Tech 3341 /
+//! Tech 3342): loudness, loudness range and sample peak from the `ebur128`
+//! crate; true peak from lathe's own detector ([`crate::dsp::oversample`]),
+//! whose long interpolation filter does not under-read peaks near Nyquist
+//! the way short 4× filters do; and album loudness pooled over every
+//! track's gating blocks.
+
+use ebur128::{EbuR128, Mode};
+
+use crate::error::{Error, Result};
+
+/// Interval of the momentary/short-term readings (EBU Tech 3341 asks for ≥ 10 Hz).
+pub const HOP_S: f64 = 0.1;
+
+/// What a meter reads for one programme. Loudness values are `-inf` for
+/// silence (below the absolute gate); callers decide how to show that.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub integrated_lufs: f64,
+    pub lra_lu: f64,
+    pub true_peak_dbtp: f64,
+    pub sample_peak_dbfs: f64,
+    pub momentary_max_lufs: f64,
+    pub short_term_max_lufs: f64,
+    /// Short-term loudness every [`HOP_S`] seconds (for plots), `-inf` when silent.
+    pub short_term_lufs: Vec<f32>,
+    pub duration_s: f64,
+}
+
+impl Measurement {
+    /// Peak-to-loudness ratio: true peak minus integrated loudness.
+    pub fn plr_db(&self) -> f64 {
+        self.true_peak_dbtp - self.integrated_lufs
+    }
+}
+
+/// A meter fed block by block; keeps the gating blocks for album pooling.
+pub struct Meter {
+    ebu: EbuR128,
+    sample_rate: u32,
+    channels: usize,
+    frames: u64,
+    pending: u64,
+    momentary_max: f64,
+    short_term_max: f64,
+    short_term: Vec<f32>,
+}
+
+fn meter_error(e: ebur128::Error) -> Error {
+    Error::Render(format!("loudness meter: {e}"))
+}
+
+fn to_db(amplitude: f64) -> f64 {
+    20.0 * amplitude.log10()
+}
+
+impl Meter {
+    pub fn new(channels: usize, sample_rate: u32) -> Result<Self> {
+        let mode = Mode::I | Mode::LRA | Mode::M | Mode::S | Mode::SAMPLE_PEAK;
+        let ebu = EbuR128::new(channels as u32, sample_rate, mode).map_err(meter_error)?;
+        Ok(Meter {
+            ebu,
+            sample_rate,
+            channels,
+            frames: 0,
+            pending: 0,
+            momentary_max: f64::NEG_INFINITY,
+            short_term_max: f64::NEG_INFINITY,
+            short_term: Vec::new(),
+        })
+    }
+
+    /// Feeds planar audio; any length, readings are taken every [`HOP_S`].
+    pub fn feed(&mut self, channels: &[&[f32]]) -> Result<()> {
+        let hop = (self.sample_rate as f64 * HOP_S).round() as usize;
+        let len = channels.first().map_or(0, |c| c.len());
+        let mut start = 0;
+        while start < len {
+            let take = (hop - self.pending as usize).min(len - start);
+            let block: Vec<&[f32]> = channels.iter().map(|c| &c[start..start + take]).collect();
+            self.ebu.add_frames_planar_f32(&block).map_err(meter_error)?;
+            start += take;
+            self.pending += take as u64;
+            self.frames += take as u64;
+            if self.pending as usize == hop {
+                self.pending = 0;
+                self.take_reading()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn take_reading(&mut self) -> Result<()> {
+        let window_full = |s: f64| self.frames as f64 >= s * self.sample_rate as f64 - 0.5;
+        if window_full(0.4) {
+            let m = self.ebu.loudness_momentary().map_err(meter_error)?;
+            self.momentary_max = self.momentary_max.max(m);
+        }
+        let st = if window_full(3.0) {
+            let s = self.ebu.loudness_shortterm().map_err(meter_error)?;
+            self.short_term_max = self.short_term_max.max(s);
+            s
+        } else {
+            f64::NEG_INFINITY
+        };
+        self.short_term.push(st as f32);
+        Ok(())
+    }
+
+    /// The readings so far, with the true peak measured separately (it needs the whole signal).
+    pub fn measurement(&self, true_peak_dbtp: f64) -> Result<Measurement> {
+        let mut sp = 0f64;
+        for c in 0..self.channels as u32 {
+            sp = sp.max(self.ebu.sample_peak(c).map_err(meter_error)?);
+        }
+        Ok(Measurement {
+            integrated_lufs: self.ebu.loudness_global().map_err(meter_error)?,
+            lra_lu: self.ebu.loudness_range().map_err(meter_error)?,
+            true_peak_dbtp,
+            sample_peak_dbfs: to_db(sp),
+            momentary_max_lufs: self.momentary_max,
+            short_term_max_lufs: self.short_term_max,
+            short_term_lufs: self.short_term.clone(),
+            duration_s: self.frames as f64 / self.sample_rate as f64,
+        })
+    }
+
+    /// The gating state, for [`pooled_loudness`].
+    pub fn state(&self) -> &EbuR128 {
+        &self.ebu
+    }
+
+    pub fn into_state(self) -> EbuR128 {
+        self.ebu
+    }
+}
+
+/// Measures a whole programme; returns the readings and the gating state.
+pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Measurement, EbuR128)> {
+    let mut meter = Meter::new(channels.len(), sample_rate)?;
+    let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
+    meter.feed(&views)?;
+    let tp = crate::dsp::oversample::true_peak_dbtp(channels);
+    Ok((meter.measurement(tp)?, meter.into_state()))
+}
+
+/// Integrated loudness only (no peak or LRA work): for the renderer's inner loop.
+pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> Result<f64> {
+    let mut ebu = EbuR128::new(channels.len() as u32, sample_rate, Mode::I).map_err(meter_error)?;
+    let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
+    ebu.add_frames_planar_f32(&views).map_err(meter_error)?;
+    ebu.loudness_global().map_err(meter_error)
+}
+
+/// Album loudness: integrated loudness gated over the union of every track's
+/// gating blocks (not an average of the tracks' values), and the pooled LRA.
+pub fn pooled_loudness<'a>(states: impl IntoIterator<Item = &'a EbuR128> + Clone) -> Result<(f64, f64)> {
+    let i = EbuR128::loudness_global_multiple(states.clone().into_iter()).map_err(meter_error)?;
+    let lra = EbuR128::loudness_range_multiple(states).map_err(meter_error)?;
+    Ok((i, lra))
+}

@@ -1,0 +1,77 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use lathe::pipeline::{self, MasterOptions};
+use lathe::progress::Progress;
+use lathe::qc::checks::Severity;
+use lathe::qc::report::summary_table;
+use lathe::{Error, analyze, manifest};
+
+mod cli;
+use cli::{Cli, Command};
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Master { album, out, jobs, quiet } => {
+            let jobs = cli::jobs(jobs)?;
+            let album = manifest::load(&album)?;
+            let progress = Progress::new(quiet);
+            let (report, out) = pipeline::master(&album, &MasterOptions { out_dir: out, jobs }, &progress)?;
+            print!("{}", summary_table(&report));
+            for d in &album.deliverables {
+                println!("masters: {}", out.join(&d.name).display());
+            }
+            println!("report:  {}", out.join("report.json").display());
+            println!("QC: {}", if report.passed { "passed" } else { "FAILED" });
+            Ok(if report.passed { 0 } else { 1 })
+        }
+        Command::Check { album, jobs, quiet } => {
+            let jobs = cli::jobs(jobs)?;
+            let album = manifest::load(&album)?;
+            let analyses = pipeline::analyze(&album, jobs, &Progress::new(quiet))?;
+            let mut failed = false;
+            for (t, a) in album.tracks.iter().zip(&analyses) {
+                let m = &a.measurement;
+                println!(
+                    "{:02} {}: {:.1} LUFS, {:.1} dBTP, peak {:.1} dBFS, LRA {:.1} LU, {} Hz",
+                    t.number,
+                    t.title,
+                    m.integrated_lufs,
+                    m.true_peak_dbtp,
+                    m.sample_peak_dbfs,
+                    m.lra_lu,
+                    a.format.sample_rate
+                );
+                let mut checks = a.checks.clone();
+                lathe::qc::checks::apply_fail_on(&mut checks, &album.qc.fail_on);
+                for c in &checks {
+                    failed |= c.severity == Severity::Fail;
+                    println!("   {:>4} {}: {}", c.severity.label(), c.id, c.message);
+                }
+            }
+            println!("check: {}", if failed { "FAILED" } else { "passed" });
+            Ok(failed as u8)
+        }
+        Command::Analyze { files, json, target } => {
+            let target = target.as_deref().map(analyze::load_target).transpose()?;
+            let report = analyze::analyze(&files, target)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("report serializes"));
+            } else {
+                print!("{}", analyze::table(&report));
+            }
+            Ok(if report.passed { 0 } else { 1 })
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("lathe: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

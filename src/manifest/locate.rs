@@ -1,0 +1,83 @@
+//! Finds where a key path (`tracks[1].stems[0].gain_db`) stands in a YAML
+//! document, so that errors found after parsing still point at a line and column.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser};
+
+/// Positions (1-based line, 1-based column) of every node in the document, by key path.
+pub struct Locator {
+    positions: HashMap<String, (usize, usize)>,
+}
+
+impl Locator {
+    pub fn new(text: &str) -> Self {
+        let mut positions = HashMap::new();
+        let mut events = Parser::new_from_str(text)
+            .filter_map(|e| e.ok())
+            .map(|(ev, span)| (ev, (span.start.line(), span.start.col() + 1)));
+        // Skip to the root node.
+        let mut first = None;
+        for (ev, pos) in events.by_ref() {
+            if matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..) | Event::Scalar(..)) {
+                first = Some((ev, pos));
+                break;
+            }
+        }
+        if let Some((ev, pos)) = first {
+            walk(ev, pos, String::new(), &mut events, &mut positions);
+        }
+        Locator { positions }
+    }
+
+    /// The position of `path`, or of its nearest located ancestor.
+    pub fn find(&self, path: &str) -> (usize, usize) {
+        let mut p = path.to_string();
+        loop {
+            if let Some(&pos) = self.positions.get(&p) {
+                return pos;
+            }
+            match p.rfind(['.', '[']) {
+                Some(i) => p.truncate(i),
+                None => return self.positions.get("").copied().unwrap_or((1, 1)),
+            }
+        }
+    }
+}
+
+fn walk<'a>(
+    ev: Event<'a>,
+    pos: (usize, usize),
+    path: String,
+    events: &mut impl Iterator<Item = (Event<'a>, (usize, usize))>,
+    out: &mut HashMap<String, (usize, usize)>,
+) {
+    out.insert(path.clone(), pos);
+    match ev {
+        Event::MappingStart(..) => {
+            while let Some((key, kpos)) = events.next() {
+                let name = match key {
+                    Event::MappingEnd => return,
+                    Event::Scalar(s, ..) => s.to_string(),
+                    _ => String::from("?"),
+                };
+                let child = if path.is_empty() { name } else { format!("{path}.{name}") };
+                // The key's own position is the most useful place to point at.
+                let Some((value, vpos)) = events.next() else { return };
+                walk(value, vpos, child.clone(), events, out);
+                out.insert(child, kpos);
+            }
+        }
+        Event::SequenceStart(..) => {
+            let mut i = 0;
+            while let Some((item, ipos)) = events.next() {
+                if matches!(item, Event::SequenceEnd) {
+                    return;
+                }
+                walk(item, ipos, format!("{path}[{i}]"), events, out);
+                i += 1;
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,639 @@
+//! The album manifest (version 1): parsing, presets, defaults and validation
+//! into an [`Album`] plan with resolved paths. Every error names the file,
+//! the line and column, and the key path.
+
+mod locate;
+pub mod preset;
+pub mod raw;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::dsp::biquad::Shape;
+use crate::dsp::compressor::CompressorSettings;
+use crate::dsp::dither::DitherKind;
+use crate::dsp::eq::{Band, BandChannel};
+use crate::dsp::stereo::WidthSettings;
+use crate::error::{Error, ManifestError};
+pub use raw::Mode;
+use raw::*;
+
+/// Default loudness tolerance of `analyze --target`, LU.
+pub const DEFAULT_TOLERANCE_LU: f64 = 0.5;
+
+/// The loudness target of an album.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub preset: Option<String>,
+    pub loudness_lufs: f64,
+    pub true_peak_dbtp: f64,
+    pub mode: Mode,
+    pub tolerance_lu: f64,
+}
+
+/// Limiter timing; the ceiling comes from the target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LimiterTiming {
+    pub lookahead_ms: f64,
+    pub release_ms: f64,
+    pub hold_ms: f64,
+}
+
+/// A track's mastering chain, all keys merged and defaulted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub eq: Vec<Band>,
+    pub compressor: Option<CompressorSettings>,
+    pub width: WidthSettings,
+    pub limiter: LimiterTiming,
+}
+
+/// How a deliverable stores samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleFormat {
+    Int16,
+    Int24,
+    Float32,
+}
+
+impl SampleFormat {
+    pub fn bits(self) -> u32 {
+        match self {
+            SampleFormat::Int16 => 16,
+            SampleFormat::Int24 => 24,
+            SampleFormat::Float32 => 32,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deliverable {
+    pub name: String,
+    /// `None`: the premaster's rate.
+    pub sample_rate: Option<u32>,
+    pub format: SampleFormat,
+    pub dither: DitherKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stem {
+    pub name: String,
+    pub file: PathBuf,
+    pub gain_db: f64,
+    pub pan: f64,
+    pub mute: bool,
+    pub inverted: bool,
+    pub eq: Vec<Band>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrackSource {
+    Mix(PathBuf),
+    Stems(Vec<Stem>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Track {
+    /// 1-based position on the album.
+    pub number: usize,
+    pub title: String,
+    pub source: TrackSource,
+    pub offset_lu: f64,
+    pub chain: Chain,
+}
+
+impl Track {
+    /// Every input file of the track.
+    pub fn inputs(&self) -> Vec<&Path> {
+        match &self.source {
+            TrackSource::Mix(p) => vec![p.as_path()],
+            TrackSource::Stems(stems) => stems.iter().map(|s| s.file.as_path()).collect(),
+        }
+    }
+
+    /// `NN - Title.wav`, the title made safe for every file system.
+    pub fn file_name(&self) -> String {
+        format!("{:02} - {}.wav", self.number, sanitize_title(&self.title))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self.source {
+            TrackSource::Mix(_) => "mix",
+            TrackSource::Stems(_) => "stems",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QcConfig {
+    /// Check ids whose warnings fail the run.
+    pub fail_on: Vec<String>,
+    /// Threshold overrides by name.
+    pub thresholds: BTreeMap<String, f64>,
+}
+
+/// A validated album: what `lathe master` renders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Album {
+    pub manifest: PathBuf,
+    /// The folder paths are relative to.
+    pub root: PathBuf,
+    pub title: String,
+    pub artist: Option<String>,
+    pub target: Target,
+    pub deliverables: Vec<Deliverable>,
+    pub tracks: Vec<Track>,
+    pub qc: QcConfig,
+}
+
+/// Replaces characters that are unsafe in file names on common file systems.
+pub fn sanitize_title(title: &str) -> String {
+    let cleaned: String =
+        title.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c }).collect();
+    let trimmed = cleaned.trim().trim_end_matches(['.', ' ']).trim_start_matches('.');
+    let short: String = trimmed.chars().take(120).collect();
+    if short.is_empty() { "Untitled".into() } else { short }
+}
+
+/// A YAML text being read, for locating errors.
+pub(crate) struct Source<'a> {
+    pub file: &'a Path,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn error(&self, path: &str, message: impl Into<String>) -> ManifestError {
+        let (line, column) = locate::Locator::new(self.text).find(path);
+        ManifestError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            path: path.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Deserializes with serde_yaml_ng, turning its error into a located one.
+pub(crate) fn parse_yaml<T: DeserializeOwned>(src: &Source) -> Result<T, ManifestError> {
+    serde_yaml_ng::from_str::<T>(src.text).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        let mut text = e.to_string();
+        if let Some(i) = text.rfind(" at line ") {
+            text.truncate(i);
+        }
+        // serde_yaml_ng says "path: message"; the key path goes in its own field.
+        let (mut path, mut message) = match text.split_once(": ") {
+            Some((p, m)) if !p.contains(' ') => (p.to_string(), m.to_string()),
+            _ => (String::new(), text.clone()),
+        };
+        if let Some(rest) = message.strip_prefix("unknown field `")
+            && let Some((key, expected)) = rest.split_once('`')
+        {
+            path = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+            message = format!("unknown key `{key}`{}", expected.replacen(", expected", "; expected", 1));
+        }
+        if message.starts_with("missing field") {
+            message = message.replacen("missing field", "missing key", 1);
+        }
+        ManifestError { file: src.file.to_path_buf(), line, column, path, message }
+    })
+}
+
+/// Reads and validates a manifest file.
+pub fn load(path: &Path) -> Result<Album, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    Ok(parse(path, &text)?)
+}
+
+/// Validates manifest text read from `path`.
+pub fn parse(path: &Path, text: &str) -> Result<Album, ManifestError> {
+    let src = Source { file: path, text };
+    let raw: RawManifest = parse_yaml(&src)?;
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+    Resolver { src: &src, root: &root }.album(raw)
+}
+
+struct Resolver<'a> {
+    src: &'a Source<'a>,
+    root: &'a Path,
+}
+
+fn check_range(
+    r: &Resolver,
+    path: &str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    what: &str,
+) -> Result<f64, ManifestError> {
+    if value.is_finite() && value >= lo && value <= hi {
+        Ok(value)
+    } else {
+        Err(r.src.error(path, format!("{what} must be between {lo} and {hi} (got {value})")))
+    }
+}
+
+impl Resolver<'_> {
+    fn album(&self, raw: RawManifest) -> Result<Album, ManifestError> {
+        if raw.version != 1 {
+            return Err(self.src.error(
+                "version",
+                format!("manifest version {} is not supported; this lathe reads version 1", raw.version),
+            ));
+        }
+        let preset = match &raw.target.preset {
+            Some(name) => preset::load(name, self.root).map_err(|e| {
+                e.unwrap_or_else(|| {
+                    self.src.error(
+                        "target.preset",
+                        format!(
+                            "no preset `{name}`: built-in presets are {}, or give a path to a preset file",
+                            preset::names().join(", ")
+                        ),
+                    )
+                })
+            })?,
+            None => RawPreset::default(),
+        };
+        let t = raw.target.over(&preset.target);
+        let target = Target {
+            preset: raw.target.preset.clone(),
+            loudness_lufs: check_range(
+                self,
+                "target.loudness_lufs",
+                t.loudness_lufs.unwrap_or(-14.0),
+                -70.0,
+                0.0,
+                "the loudness target",
+            )?,
+            true_peak_dbtp: {
+                let v = t.true_peak_dbtp.unwrap_or(-1.0);
+                if !(v.is_finite() && v <= 0.0) {
+                    return Err(self.src.error(
+                        "target.true_peak_dbtp",
+                        format!("the true-peak ceiling must be at or below 0 dBTP (got {v})"),
+                    ));
+                }
+                check_range(self, "target.true_peak_dbtp", v, -20.0, 0.0, "the true-peak ceiling")?
+            },
+            mode: t.mode.unwrap_or(Mode::Album),
+            tolerance_lu: check_range(
+                self,
+                "target.tolerance_lu",
+                t.tolerance_lu.unwrap_or(DEFAULT_TOLERANCE_LU),
+                0.05,
+                10.0,
+                "the loudness tolerance",
+            )?,
+        };
+
+        let defaults = RawChain {
+            eq: Some(vec![RawBand {
+                kind: BandType::Highpass,
+                freq_hz: 20.0,
+                gain_db: None,
+                q: Some(std::f64::consts::FRAC_1_SQRT_2),
+                channel: None,
+            }]),
+            ..RawChain::default()
+        };
+        let album_chain = raw
+            .chain
+            .clone()
+            .unwrap_or_default()
+            .over(&preset.chain.clone().unwrap_or_default().over(&defaults));
+
+        let (deliverables, dpath) = match (&raw.deliverables, &preset.deliverables) {
+            (Some(d), _) => (d.clone(), "deliverables"),
+            (None, Some(d)) => (d.clone(), "target.preset"),
+            (None, None) => (
+                vec![RawDeliverable {
+                    name: "master".into(),
+                    format: Some(Format::Wav),
+                    sample_rate: Some(RateSpec::Source),
+                    bit_depth: Some(24),
+                    dither: None,
+                }],
+                "deliverables",
+            ),
+        };
+        let deliverables = self.deliverables(&deliverables, dpath)?;
+
+        if raw.tracks.is_empty() {
+            return Err(self.src.error("tracks", "the album has no tracks"));
+        }
+        let mut tracks = Vec::new();
+        for (i, t) in raw.tracks.iter().enumerate() {
+            tracks.push(self.track(i, t, &album_chain)?);
+        }
+
+        let qc_raw = raw.qc.clone().unwrap_or_default();
+        let preset_qc = preset.qc.clone().unwrap_or_default();
+        let mut thresholds = preset_qc.thresholds.unwrap_or_default();
+        thresholds.extend(qc_raw.thresholds.unwrap_or_default());
+        let qc = QcConfig { fail_on: qc_raw.fail_on.or(preset_qc.fail_on).unwrap_or_default(), thresholds };
+        for (i, id) in qc.fail_on.iter().enumerate() {
+            if !crate::qc::checks::is_known_id(id) {
+                return Err(self.src.error(
+                    &format!("qc.fail_on[{i}]"),
+                    format!("unknown check id `{id}`; known ids: {}", crate::qc::checks::ALL_IDS.join(", ")),
+                ));
+            }
+        }
+        for key in qc.thresholds.keys() {
+            if !crate::qc::checks::is_known_threshold(key) {
+                return Err(self.src.error(
+                    &format!("qc.thresholds.{key}"),
+                    format!(
+                        "unknown threshold `{key}`; known thresholds: {}",
+                        crate::qc::checks::THRESHOLDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
+
+        Ok(Album {
+            manifest: self.src.file.to_path_buf(),
+            root: self.root.to_path_buf(),
+            title: raw.album.title.clone(),
+            artist: raw.album.artist.clone(),
+            target,
+            deliverables,
+            tracks,
+            qc,
+        })
+    }
+
+    fn deliverables(&self, list: &[RawDeliverable], base: &str) -> Result<Vec<Deliverable>, ManifestError> {
+        if list.is_empty() {
+            return Err(self.src.error(base, "at least one deliverable is needed"));
+        }
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (i, d) in list.iter().enumerate() {
+            let p = |k: &str| {
+                if base == "deliverables" { format!("deliverables[{i}].{k}") } else { base.to_string() }
+            };
+            let name_ok = !d.name.is_empty()
+                && d.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && !d.name.starts_with('.');
+            if !name_ok {
+                return Err(self.src.error(
+                    &p("name"),
+                    format!(
+                        "deliverable name `{}` must be letters, digits, `-`, `_` or `.` (it names a folder)",
+                        d.name
+                    ),
+                ));
+            }
+            if !seen.insert(d.name.to_ascii_lowercase()) {
+                return Err(self.src.error(
+                    &p("name"),
+                    format!("two deliverables are named `{}`; they would write the same files", d.name),
+                ));
+            }
+            let sample_rate = match d.sample_rate.unwrap_or(RateSpec::Source) {
+                RateSpec::Source => None,
+                RateSpec::Hz(hz) => {
+                    check_range(self, &p("sample_rate"), hz as f64, 8000.0, 384000.0, "the sample rate")?;
+                    Some(hz)
+                }
+            };
+            let format = match d.bit_depth.unwrap_or(24) {
+                16 => SampleFormat::Int16,
+                24 => SampleFormat::Int24,
+                32 => SampleFormat::Float32,
+                b => {
+                    return Err(self.src.error(
+                        &p("bit_depth"),
+                        format!("bit depth must be 16, 24 (integer) or 32 (float); got {b}"),
+                    ));
+                }
+            };
+            let dither = match (d.dither, format) {
+                (Some(Dither::Tpdf | Dither::Shaped), SampleFormat::Float32) => {
+                    return Err(self
+                        .src
+                        .error(&p("dither"), "32-bit float is not dithered; use `dither: none`"));
+                }
+                (_, SampleFormat::Float32) | (Some(Dither::None), _) => DitherKind::None,
+                (Some(Dither::Shaped), _) => DitherKind::Shaped,
+                (Some(Dither::Tpdf) | None, _) => DitherKind::Tpdf,
+            };
+            out.push(Deliverable { name: d.name.clone(), sample_rate, format, dither });
+        }
+        Ok(out)
+    }
+
+    fn bands(&self, path: &str, raw: &[RawBand]) -> Result<Vec<Band>, ManifestError> {
+        raw.iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let p = |k: &str| format!("{path}[{i}].{k}");
+                let shape = match b.kind {
+                    BandType::Highpass => Shape::Highpass,
+                    BandType::Lowpass => Shape::Lowpass,
+                    BandType::LowShelf => Shape::LowShelf,
+                    BandType::HighShelf => Shape::HighShelf,
+                    BandType::Peak => Shape::Peak,
+                    BandType::Notch => Shape::Notch,
+                };
+                let freq_hz = check_range(self, &p("freq_hz"), b.freq_hz, 10.0, 20000.0, "the frequency")?;
+                let q = check_range(
+                    self,
+                    &p("q"),
+                    b.q.unwrap_or(std::f64::consts::FRAC_1_SQRT_2),
+                    0.1,
+                    20.0,
+                    "Q",
+                )?;
+                let gain_db =
+                    check_range(self, &p("gain_db"), b.gain_db.unwrap_or(0.0), -24.0, 24.0, "the gain")?;
+                if b.gain_db.is_some() && matches!(shape, Shape::Highpass | Shape::Lowpass | Shape::Notch) {
+                    return Err(self
+                        .src
+                        .error(&p("gain_db"), "high-pass, low-pass and notch bands take no gain"));
+                }
+                let channel = match b.channel.unwrap_or(raw::BandChannel::Stereo) {
+                    raw::BandChannel::Stereo => BandChannel::Stereo,
+                    raw::BandChannel::Mid => BandChannel::Mid,
+                    raw::BandChannel::Side => BandChannel::Side,
+                };
+                Ok(Band { shape, freq_hz, gain_db, q, channel })
+            })
+            .collect()
+    }
+
+    fn chain(&self, path: &str, raw: &RawChain) -> Result<Chain, ManifestError> {
+        let p = |k: &str| format!("{path}.{k}");
+        let eq = self.bands(&p("eq"), raw.eq.as_deref().unwrap_or(&[]))?;
+        let compressor = match &raw.compressor {
+            None => None,
+            Some(c) => {
+                let d = CompressorSettings::default();
+                let cp = |k: &str| format!("{path}.compressor.{k}");
+                Some(CompressorSettings {
+                    threshold_db: check_range(
+                        self,
+                        &cp("threshold_db"),
+                        c.threshold_db.unwrap_or(d.threshold_db),
+                        -60.0,
+                        0.0,
+                        "the threshold",
+                    )?,
+                    ratio: check_range(
+                        self,
+                        &cp("ratio"),
+                        c.ratio.unwrap_or(d.ratio),
+                        1.0,
+                        20.0,
+                        "the ratio",
+                    )?,
+                    attack_ms: check_range(
+                        self,
+                        &cp("attack_ms"),
+                        c.attack_ms.unwrap_or(d.attack_ms),
+                        0.1,
+                        500.0,
+                        "the attack",
+                    )?,
+                    release_ms: check_range(
+                        self,
+                        &cp("release_ms"),
+                        c.release_ms.unwrap_or(d.release_ms),
+                        1.0,
+                        5000.0,
+                        "the release",
+                    )?,
+                    knee_db: check_range(
+                        self,
+                        &cp("knee_db"),
+                        c.knee_db.unwrap_or(d.knee_db),
+                        0.0,
+                        24.0,
+                        "the knee",
+                    )?,
+                    makeup_db: check_range(
+                        self,
+                        &cp("makeup_db"),
+                        c.makeup_db.unwrap_or(0.0),
+                        -24.0,
+                        24.0,
+                        "the makeup gain",
+                    )?,
+                    sidechain_hpf_hz: c
+                        .sidechain_hpf_hz
+                        .map(|f| {
+                            check_range(
+                                self,
+                                &cp("sidechain_hpf_hz"),
+                                f,
+                                10.0,
+                                1000.0,
+                                "the sidechain high-pass",
+                            )
+                        })
+                        .transpose()?,
+                })
+            }
+        };
+        let width = WidthSettings {
+            width: check_range(self, &p("width"), raw.width.unwrap_or(1.0), 0.0, 4.0, "the width")?,
+            mono_below_hz: raw
+                .mono_below_hz
+                .map(|f| check_range(self, &p("mono_below_hz"), f, 10.0, 1000.0, "the mono crossover"))
+                .transpose()?,
+        };
+        let l = raw.limiter.clone().unwrap_or_default();
+        let lp = |k: &str| format!("{path}.limiter.{k}");
+        let limiter = LimiterTiming {
+            lookahead_ms: check_range(
+                self,
+                &lp("lookahead_ms"),
+                l.lookahead_ms.unwrap_or(5.0),
+                0.5,
+                20.0,
+                "the lookahead",
+            )?,
+            release_ms: check_range(
+                self,
+                &lp("release_ms"),
+                l.release_ms.unwrap_or(100.0),
+                1.0,
+                2000.0,
+                "the release",
+            )?,
+            hold_ms: check_range(self, &lp("hold_ms"), l.hold_ms.unwrap_or(20.0), 0.0, 200.0, "the hold")?,
+        };
+        Ok(Chain { eq, compressor, width, limiter })
+    }
+
+    fn track(&self, i: usize, t: &RawTrack, album_chain: &RawChain) -> Result<Track, ManifestError> {
+        let p = |k: &str| format!("tracks[{i}].{k}");
+        if t.title.trim().is_empty() {
+            return Err(self.src.error(&p("title"), "the title is empty"));
+        }
+        let source = match (&t.mix, &t.stems) {
+            (Some(_), Some(_)) => {
+                return Err(self.src.error(&p("stems"), "a track has either `mix` or `stems`, not both"));
+            }
+            (None, None) => {
+                return Err(self.src.error(
+                    &format!("tracks[{i}]"),
+                    "a track needs `mix` (a stereo premaster) or `stems` (a list of stems)",
+                ));
+            }
+            (Some(mix), None) => TrackSource::Mix(self.root.join(mix)),
+            (None, Some(stems)) => {
+                if stems.is_empty() {
+                    return Err(self.src.error(&p("stems"), "the stem list is empty"));
+                }
+                let mut names = HashSet::new();
+                let mut out = Vec::new();
+                for (j, s) in stems.iter().enumerate() {
+                    let sp = |k: &str| format!("tracks[{i}].stems[{j}].{k}");
+                    if !names.insert(s.name.clone()) {
+                        return Err(self.src.error(&sp("name"), format!("two stems are named `{}`", s.name)));
+                    }
+                    out.push(Stem {
+                        name: s.name.clone(),
+                        file: self.root.join(&s.file),
+                        gain_db: check_range(
+                            self,
+                            &sp("gain_db"),
+                            s.gain_db.unwrap_or(0.0),
+                            -60.0,
+                            24.0,
+                            "the stem gain",
+                        )?,
+                        pan: check_range(self, &sp("pan"), s.pan.unwrap_or(0.0), -1.0, 1.0, "pan")?,
+                        mute: s.mute.unwrap_or(false),
+                        inverted: s.polarity == Some(Polarity::Inverted),
+                        eq: self.bands(&sp("eq"), s.eq.as_deref().unwrap_or(&[]))?,
+                    });
+                }
+                TrackSource::Stems(out)
+            }
+        };
+        let merged = t.chain.clone().unwrap_or_default().over(album_chain);
+        let chain_path = if t.chain.is_some() { p("chain") } else { "chain".to_string() };
+        Ok(Track {
+            number: i + 1,
+            title: t.title.clone(),
+            source,
+            offset_lu: check_range(
+                self,
+                &p("offset_lu"),
+                t.offset_lu.unwrap_or(0.0),
+                -20.0,
+                20.0,
+                "the offset",
+            )?,
+            chain: self.chain(&chain_path, &merged)?,
+        })
+    }
+}

@@ -1,0 +1,250 @@
+//! The manifest and preset schema exactly as written in YAML. Every key is
+//! optional here so that presets, album defaults and track overrides can be
+//! merged key by key before defaults fill the rest.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawManifest {
+    pub version: u32,
+    pub album: RawAlbumInfo,
+    #[serde(default)]
+    pub target: RawTarget,
+    pub chain: Option<RawChain>,
+    pub deliverables: Option<Vec<RawDeliverable>>,
+    pub tracks: Vec<RawTrack>,
+    pub qc: Option<RawQc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlbumInfo {
+    pub title: String,
+    pub artist: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub preset: Option<String>,
+    pub loudness_lufs: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    pub mode: Option<Mode>,
+    /// How far from the loudness target a delivered file may be (`analyze --target`).
+    pub tolerance_lu: Option<f64>,
+}
+
+/// How tracks are matched: all at the target, or the album as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Album,
+    Track,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChain {
+    pub eq: Option<Vec<RawBand>>,
+    pub compressor: Option<RawCompressor>,
+    pub width: Option<f64>,
+    pub mono_below_hz: Option<f64>,
+    pub limiter: Option<RawLimiter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BandType {
+    Highpass,
+    Lowpass,
+    LowShelf,
+    HighShelf,
+    Peak,
+    Notch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BandChannel {
+    Stereo,
+    Mid,
+    Side,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBand {
+    #[serde(rename = "type")]
+    pub kind: BandType,
+    pub freq_hz: f64,
+    pub gain_db: Option<f64>,
+    pub q: Option<f64>,
+    pub channel: Option<BandChannel>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCompressor {
+    pub threshold_db: Option<f64>,
+    pub ratio: Option<f64>,
+    pub attack_ms: Option<f64>,
+    pub release_ms: Option<f64>,
+    pub knee_db: Option<f64>,
+    pub makeup_db: Option<f64>,
+    pub sidechain_hpf_hz: Option<f64>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimiter {
+    pub lookahead_ms: Option<f64>,
+    pub release_ms: Option<f64>,
+    pub hold_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Wav,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dither {
+    None,
+    Tpdf,
+    Shaped,
+}
+
+/// `sample_rate: source` or a rate in Hz.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateSpec {
+    Source,
+    Hz(u32),
+}
+
+impl<'de> Deserialize<'de> for RateSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Hz(u32),
+            Word(String),
+        }
+        match Either::deserialize(d) {
+            Ok(Either::Hz(hz)) => Ok(RateSpec::Hz(hz)),
+            Ok(Either::Word(w)) if w == "source" => Ok(RateSpec::Source),
+            _ => Err(serde::de::Error::custom("expected `source` or a sample rate in Hz")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeliverable {
+    pub name: String,
+    pub format: Option<Format>,
+    pub sample_rate: Option<RateSpec>,
+    pub bit_depth: Option<u32>,
+    pub dither: Option<Dither>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrack {
+    pub title: String,
+    pub mix: Option<String>,
+    pub stems: Option<Vec<RawStem>>,
+    pub offset_lu: Option<f64>,
+    pub chain: Option<RawChain>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    Normal,
+    Inverted,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStem {
+    pub name: String,
+    pub file: String,
+    pub gain_db: Option<f64>,
+    pub pan: Option<f64>,
+    pub mute: Option<bool>,
+    pub polarity: Option<Polarity>,
+    pub eq: Option<Vec<RawBand>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQc {
+    pub fail_on: Option<Vec<String>>,
+    pub thresholds: Option<BTreeMap<String, f64>>,
+}
+
+/// A preset file in `configs/`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPreset {
+    pub description: Option<String>,
+    #[serde(default)]
+    pub target: RawTarget,
+    pub chain: Option<RawChain>,
+    pub deliverables: Option<Vec<RawDeliverable>>,
+    pub qc: Option<RawQc>,
+}
+
+fn or<T: Clone>(over: &Option<T>, base: &Option<T>) -> Option<T> {
+    over.clone().or_else(|| base.clone())
+}
+
+impl RawTarget {
+    /// `self`'s keys over `base`'s.
+    pub fn over(&self, base: &RawTarget) -> RawTarget {
+        RawTarget {
+            preset: or(&self.preset, &base.preset),
+            loudness_lufs: or(&self.loudness_lufs, &base.loudness_lufs),
+            true_peak_dbtp: or(&self.true_peak_dbtp, &base.true_peak_dbtp),
+            mode: or(&self.mode, &base.mode),
+            tolerance_lu: or(&self.tolerance_lu, &base.tolerance_lu),
+        }
+    }
+}
+
+impl RawChain {
+    /// `self`'s keys over `base`'s; compressor and limiter merge key by key,
+    /// an `eq` list replaces the whole list.
+    pub fn over(&self, base: &RawChain) -> RawChain {
+        RawChain {
+            eq: or(&self.eq, &base.eq),
+            compressor: match (&self.compressor, &base.compressor) {
+                (Some(o), Some(b)) => Some(RawCompressor {
+                    threshold_db: or(&o.threshold_db, &b.threshold_db),
+                    ratio: or(&o.ratio, &b.ratio),
+                    attack_ms: or(&o.attack_ms, &b.attack_ms),
+                    release_ms: or(&o.release_ms, &b.release_ms),
+                    knee_db: or(&o.knee_db, &b.knee_db),
+                    makeup_db: or(&o.makeup_db, &b.makeup_db),
+                    sidechain_hpf_hz: or(&o.sidechain_hpf_hz, &b.sidechain_hpf_hz),
+                }),
+                (o, b) => or(o, b),
+            },
+            width: or(&self.width, &base.width),
+            mono_below_hz: or(&self.mono_below_hz, &base.mono_below_hz),
+            limiter: match (&self.limiter, &base.limiter) {
+                (Some(o), Some(b)) => Some(RawLimiter {
+                    lookahead_ms: or(&o.lookahead_ms, &b.lookahead_ms),
+                    release_ms: or(&o.release_ms, &b.release_ms),
+                    hold_ms: or(&o.hold_ms, &b.hold_ms),
+                }),
+                (o, b) => or(o, b),
+            },
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! The phases of `lathe master` and `lathe check`:
+//!
+//! 1. **Analyze** (rayon, per track): decode, mix stems, measure, premaster QC.
+//!    Every input is decoded here, so bad input stops the run before anything is written.
+//! 2. **Plan** (album, serial): per-track loudness targets from the mode.
+//! 3. **Master** (rayon, per track): decode again, chain, render every
+//!    deliverable on target, write atomically. In album mode the album's
+//!    pooled loudness is checked and, if it missed, the album is rendered again.
+//! 4. **Report**: album stats, checks, report files, exit status.
+//!
+//! Each phase hands plain values to the next. Memory stays at one track per job.
+
+use std::path::{Path, PathBuf};
+
+use ebur128::EbuR128;
+use rayon::prelude::*;
+
+use crate::album;
+use crate::audio::decode::decode;
+use crate::audio::encode::{TempFile, write_wav};
+use crate::audio::{Audio, SourceFormat};
+use crate::error::{Error, Result};
+use crate::loudness::{self, Measurement};
+use crate::manifest::{Album, Mode, SampleFormat, Track, TrackSource};
+use crate::progress::Progress;
+use crate::qc::checks::{self, Check, OutputFacts, Severity, Thresholds};
+use crate::qc::report::*;
+use crate::render::{self, RenderSpec};
+use crate::stems::{StemMix, add_stem};
+
+/// Options of `lathe master`.
+#[derive(Debug, Clone)]
+pub struct MasterOptions {
+    /// Output folder; `masters/` beside the manifest when `None`.
+    pub out_dir: Option<PathBuf>,
+    /// Tracks rendered at once.
+    pub jobs: usize,
+}
+
+/// A premaster as analyzed in phase 1.
+pub struct Analysis {
+    pub format: SourceFormat,
+    pub measurement: Measurement,
+    pub gating: EbuR128,
+    pub checks: Vec<Check>,
+}
+
+/// Decodes a track's audio as a stereo pair: a mix, or its stems summed.
+pub fn load_track(track: &Track) -> Result<(Audio, SourceFormat)> {
+    match &track.source {
+        TrackSource::Mix(path) => {
+            let (audio, fmt) = decode(path)?;
+            Ok((audio.into_stereo(), fmt))
+        }
+        TrackSource::Stems(stems) => {
+            let mut first: Option<(PathBuf, SourceFormat)> = None;
+            let mut sum: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+            for stem in stems {
+                let (audio, fmt) = decode(&stem.file)?;
+                if let Some((p0, f0)) = &first
+                    && f0.sample_rate != fmt.sample_rate
+                {
+                    return Err(Error::audio(
+                        &stem.file,
+                        format!(
+                            "is at {} Hz but {} is at {} Hz; stems of one track must share a sample rate",
+                            fmt.sample_rate,
+                            p0.display(),
+                            f0.sample_rate
+                        ),
+                    ));
+                }
+                let frames = audio.frames();
+                for ch in &mut sum {
+                    if ch.len() < frames {
+                        ch.resize(frames, 0.0);
+                    }
+                }
+                let mix = StemMix {
+                    gain_db: stem.gain_db,
+                    pan: stem.pan,
+                    mute: stem.mute,
+                    inverted: stem.inverted,
+                    eq: stem.eq.clone(),
+                };
+                add_stem(&mut sum, &audio.channels, &mix, audio.sample_rate);
+                first.get_or_insert((stem.file.clone(), fmt));
+            }
+            let (_, fmt) = first.expect("a stems track has at least one stem");
+            let channels = sum.into_iter().map(|c| c.into_iter().map(|x| x as f32).collect()).collect();
+            Ok((Audio { sample_rate: fmt.sample_rate, channels }, SourceFormat { channels: 2, ..fmt }))
+        }
+    }
+}
+
+fn display_path(album: &Album, p: &Path) -> String {
+    p.strip_prefix(&album.root).unwrap_or(p).display().to_string()
+}
+
+/// Phase 1 for one track.
+fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analysis> {
+    let (audio, format) = load_track(track)?;
+    let (measurement, gating) = loudness::measure(&audio.channels, audio.sample_rate)?;
+    let scan = checks::scan(&audio.channels, th.get("premaster.clipping.min_run") as usize);
+    let checks = checks::premaster(&format, &measurement, &scan, th);
+    let input = track.inputs()[0];
+    if let Some(c) = checks.iter().find(|c| {
+        c.severity == Severity::Fail && (c.id == "premaster.silence" || c.id == "premaster.too_short")
+    }) {
+        let what = match &track.source {
+            TrackSource::Mix(_) => display_path(album, input),
+            TrackSource::Stems(_) => format!("track {} ({}) stems", track.number, track.title),
+        };
+        return Err(Error::audio(what, c.message.clone()));
+    }
+    Ok(Analysis { format, measurement, gating, checks })
+}
+
+fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| Error::Render(format!("cannot start worker threads: {e}")))
+}
+
+/// Phase 1: analyze every track. The first error in track order wins.
+pub fn analyze(album: &Album, jobs: usize, progress: &Progress) -> Result<Vec<Analysis>> {
+    let th = Thresholds(album.qc.thresholds.clone());
+    let bar = progress.phase("analyze", album.tracks.len());
+    let results: Vec<Result<Analysis>> = pool(jobs)?.install(|| {
+        album
+            .tracks
+            .par_iter()
+            .map(|t| {
+                let r = analyze_track(album, t, &th);
+                bar.done(&t.title);
+                r
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
+/// The output folder for `album`.
+pub fn out_dir(album: &Album, opts: &MasterOptions) -> PathBuf {
+    opts.out_dir.clone().unwrap_or_else(|| album.root.join("masters"))
+}
+
+fn canonical_target(path: &Path) -> PathBuf {
+    // The output may not exist yet: canonicalize the deepest existing ancestor.
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut p = existing.canonicalize().unwrap_or(existing);
+    for n in rest.into_iter().rev() {
+        p.push(n);
+    }
+    p
+}
+
+/// Where each track's deliverables go: `OUT/<deliverable>/NN - Title.wav`.
+fn output_paths(album: &Album, out: &Path) -> Vec<Vec<PathBuf>> {
+    album
+        .tracks
+        .iter()
+        .map(|t| album.deliverables.iter().map(|d| out.join(&d.name).join(t.file_name())).collect())
+        .collect()
+}
+
+/// Refuses any output that would land on an input file.
+fn guard_inputs(album: &Album, outputs: &[Vec<PathBuf>], out: &Path) -> Result<()> {
+    let inputs: Vec<PathBuf> = album
+        .tracks
+        .iter()
+        .flat_map(|t| t.inputs().into_iter().map(canonical_target))
+        .chain(std::iter::once(canonical_target(&album.manifest)))
+        .collect();
+    let reports = exporters().into_iter().map(|e| out.join(e.file_name()));
+    for o in outputs.iter().flatten().cloned().chain(reports) {
+        let c = canonical_target(&o);
+        if inputs.contains(&c) {
+            return Err(Error::Usage(format!(
+                "{}: an output would overwrite this input file; choose another --out folder",
+                o.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What phase 3 keeps of a mastered track (the samples are already written).
+struct Mastered {
+    target_lufs: f64,
+    rendered_gain_db: f64,
+    passes: usize,
+    compressor: Option<crate::dsp::compressor::CompressorStats>,
+    limiter: crate::dsp::limiter::LimiterStats,
+    outputs: Vec<(Measurement, EbuR128, usize, u32)>, // measurement, gating, full-scale samples, rate
+}
+
+fn track_seed(track: &Track) -> u64 {
+    0x6C61_7468_6500_0000 ^ track.number as u64
+}
+
+fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf]) -> Result<Mastered> {
+    let (mut audio, _) = load_track(track)?;
+    let compressor = render::pre_gain(&track.chain, audio.sample_rate, &mut audio.channels);
+    let spec = RenderSpec {
+        chain: &track.chain,
+        target_lufs,
+        ceiling_dbtp: album.target.true_peak_dbtp,
+        deliverables: &album.deliverables,
+        seed: track_seed(track),
+    };
+    let rendered = render::render(&audio.channels, audio.sample_rate, &spec)?;
+    drop(audio);
+    let mut outputs = Vec::new();
+    for (o, path) in rendered.outputs.into_iter().zip(paths) {
+        write_wav(path, o.sample_rate, &o.pcm)?;
+        outputs.push((o.measurement, o.gating, o.full_scale_samples, o.sample_rate));
+    }
+    Ok(Mastered {
+        target_lufs,
+        rendered_gain_db: rendered.gain_db,
+        passes: rendered.passes,
+        compressor,
+        limiter: rendered.limiter,
+        outputs,
+    })
+}
+
+/// Masters the album: phases 1-4. Returns the report and the output folder.
+pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Result<(Report, PathBuf)> {
+    let out = out_dir(album, opts);
+    let paths = output_paths(album, &out);
+    guard_inputs(album, &paths, &out)?;
+
+    // Phase 1: analyze (every input decoded and checked before anything is written).
+    let analyses = analyze(album, opts.jobs, progress)?;
+
+    // Phase 2: plan.
+    let pre_lufs: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
+    let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
+    let (pooled_pre, _) = loudness::pooled_loudness(analyses.iter().map(|a| &a.gating))?;
+    let mut album_gain = album::album_gain_db(&album.target, pooled_pre);
+
+    // Phase 3: master, re-running the album while its pooled loudness is off target.
+    for d in &album.deliverables {
+        let dir = out.join(&d.name);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+    let pool = pool(opts.jobs)?;
+    let mut album_passes = 0;
+    let mastered: Vec<Mastered> = loop {
+        album_passes += 1;
+        let targets = album::track_targets(&album.target, &pre_lufs, &offsets, album_gain);
+        let bar = progress.phase("master", album.tracks.len());
+        let results: Vec<Result<Mastered>> = pool.install(|| {
+            album
+                .tracks
+                .par_iter()
+                .zip(targets.par_iter())
+                .zip(paths.par_iter())
+                .map(|((t, &target), p)| {
+                    let r = master_track(album, t, target, p);
+                    bar.done(&t.title);
+                    r
+                })
+                .collect()
+        });
+        drop(bar);
+        let mastered: Vec<Mastered> = results.into_iter().collect::<Result<_>>()?;
+        if album.target.mode == Mode::Track || album_passes >= album::MAX_ALBUM_PASSES {
+            break mastered;
+        }
+        let (pooled, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].1))?;
+        let miss = album.target.loudness_lufs - pooled;
+        if miss.abs() <= album::ALBUM_TOLERANCE_LU {
+            break mastered;
+        }
+        album_gain += miss;
+    };
+
+    // Phase 4: report.
+    let report =
+        build_report(album, &out, &paths, &analyses, &mastered, album_gain, pooled_pre, album_passes)?;
+    write_reports(&report, &out)?;
+    Ok((report, out))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_report(
+    album: &Album,
+    out: &Path,
+    paths: &[Vec<PathBuf>],
+    analyses: &[Analysis],
+    mastered: &[Mastered],
+    album_gain: f64,
+    pooled_pre: f64,
+    album_passes: usize,
+) -> Result<Report> {
+    let th = Thresholds(album.qc.thresholds.clone());
+    let ceiling = album.target.true_peak_dbtp;
+    let mut tracks = Vec::new();
+    for (((track, an), m), tpaths) in album.tracks.iter().zip(analyses).zip(mastered).zip(paths) {
+        let mut checks = an.checks.clone();
+        let mut outputs = Vec::new();
+        for ((d, (meas, _, full_scale, rate)), path) in album.deliverables.iter().zip(&m.outputs).zip(tpaths)
+        {
+            checks.extend(checks::master_output(
+                &OutputFacts {
+                    deliverable: &d.name,
+                    integrated_lufs: meas.integrated_lufs,
+                    true_peak_dbtp: meas.true_peak_dbtp,
+                    full_scale_samples: *full_scale,
+                },
+                m.target_lufs,
+                ceiling,
+                &th,
+            ));
+            outputs.push(OutputReport {
+                deliverable: d.name.clone(),
+                path: path.strip_prefix(out).unwrap_or(path).display().to_string(),
+                sample_rate: *rate,
+                bit_depth: d.format.bits(),
+                integrated_lufs: meas.integrated_lufs,
+                true_peak_dbtp: meas.true_peak_dbtp,
+                sample_peak_dbfs: meas.sample_peak_dbfs,
+                lra_lu: meas.lra_lu,
+                duration_s: meas.duration_s,
+                frames: (meas.duration_s * *rate as f64).round() as usize,
+            });
+        }
+        let primary = &m.outputs[0].0;
+        checks.extend(checks::master_dynamics(
+            an.measurement.lra_lu,
+            primary.lra_lu,
+            m.limiter.max_gain_reduction_db,
+            &th,
+        ));
+        checks::apply_fail_on(&mut checks, &album.qc.fail_on);
+        let pm = &an.measurement;
+        tracks.push(TrackReport {
+            index: track.number,
+            title: track.title.clone(),
+            kind: track.kind(),
+            premaster: PremasterReport {
+                path: track.inputs().iter().map(|p| display_path(album, p)).collect::<Vec<_>>().join(", "),
+                codec: an.format.codec.clone(),
+                integrated_lufs: pm.integrated_lufs,
+                true_peak_dbtp: pm.true_peak_dbtp,
+                sample_peak_dbfs: pm.sample_peak_dbfs,
+                lra_lu: pm.lra_lu,
+                plr_db: pm.plr_db(),
+                momentary_max_lufs: pm.momentary_max_lufs,
+                short_term_max_lufs: pm.short_term_max_lufs,
+                sample_rate: an.format.sample_rate,
+                bit_depth: an.format.bit_depth,
+                channels: an.format.channels,
+                duration_s: pm.duration_s,
+            },
+            master: MasterReport {
+                target_lufs: m.target_lufs,
+                integrated_lufs: primary.integrated_lufs,
+                true_peak_dbtp: primary.true_peak_dbtp,
+                lra_lu: primary.lra_lu,
+                gain_db: m.rendered_gain_db,
+                max_limiting_db: m.limiter.max_gain_reduction_db,
+                mean_limiting_db: m.limiter.mean_gain_reduction_db,
+                limiting_seconds_over_1db: m.limiter.seconds_over_1db,
+                compressor_max_gain_reduction_db: m.compressor.map(|c| c.max_gain_reduction_db),
+                compressor_mean_gain_reduction_db: m.compressor.map(|c| c.mean_gain_reduction_db),
+                passes: m.passes,
+            },
+            outputs,
+            checks,
+        });
+    }
+
+    // Album figures, per deliverable and for the first one.
+    let mut deliverables = Vec::new();
+    for (i, d) in album.deliverables.iter().enumerate() {
+        let (lufs, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[i].1))?;
+        let tp = mastered.iter().map(|m| m.outputs[i].0.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max);
+        deliverables.push(DeliverableReport {
+            name: d.name.clone(),
+            format: "wav",
+            sample_rate: d.sample_rate,
+            bit_depth: d.format.bits(),
+            dither: match (d.format, d.dither) {
+                (SampleFormat::Float32, _) | (_, crate::dsp::dither::DitherKind::None) => "none",
+                (_, crate::dsp::dither::DitherKind::Tpdf) => "tpdf",
+                (_, crate::dsp::dither::DitherKind::Shaped) => "shaped",
+            },
+            integrated_lufs: lufs,
+            true_peak_dbtp: tp,
+        });
+    }
+    let (album_lufs, album_lra) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].1))?;
+    let levels: Vec<f64> =
+        tracks.iter().zip(&album.tracks).map(|(t, a)| t.master.integrated_lufs - a.offset_lu).collect();
+    let spread = levels.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+        - levels.iter().cloned().fold(f64::INFINITY, f64::min);
+
+    let mut album_checks = Vec::new();
+    let rates: Vec<u32> = analyses.iter().map(|a| a.format.sample_rate).collect();
+    album_checks.extend(checks::album_sample_rates(&rates));
+    if album.target.mode == Mode::Album {
+        for d in &deliverables {
+            let dev = d.integrated_lufs - album.target.loudness_lufs;
+            if dev.abs() > th.get("master.loudness.tolerance_lu") {
+                album_checks.push(Check {
+                    id: "album.loudness".into(),
+                    severity: Severity::Fail,
+                    message: format!(
+                        "{}: the album measures {:.2} LUFS, {dev:+.2} LU from its {:.1} LUFS target",
+                        d.name, d.integrated_lufs, album.target.loudness_lufs
+                    ),
+                    value: Some(d.integrated_lufs),
+                    threshold: Some(album.target.loudness_lufs),
+                });
+            }
+        }
+    }
+    album_checks.push(checks::album_spread(spread, &th));
+    checks::apply_fail_on(&mut album_checks, &album.qc.fail_on);
+
+    let mut report = Report {
+        schema_version: 1,
+        lathe_version: env!("CARGO_PKG_VERSION"),
+        passed: true,
+        album: AlbumReport {
+            title: album.title.clone(),
+            artist: album.artist.clone(),
+            mode: album.target.mode,
+            preset: album.target.preset.clone(),
+            target_lufs: album.target.loudness_lufs,
+            ceiling_dbtp: ceiling,
+            integrated_lufs: album_lufs,
+            lra_lu: album_lra,
+            true_peak_dbtp: deliverables.iter().map(|d| d.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max),
+            loudness_spread_lu: spread,
+            premaster_integrated_lufs: pooled_pre,
+            album_gain_db: (album.target.mode == Mode::Album).then_some(album_gain),
+            album_passes,
+            deliverables,
+        },
+        tracks,
+        checks: album_checks,
+    };
+    report.passed = report.worst() != Some(Severity::Fail);
+    Ok(report)
+}
+
+/// Writes every report file atomically.
+pub fn write_reports(report: &Report, out: &Path) -> Result<()> {
+    for e in exporters() {
+        let path = out.join(e.file_name());
+        let tmp = TempFile::beside(&path);
+        std::fs::write(tmp.path(), e.render(report)).map_err(|err| Error::io(tmp.path(), err))?;
+        tmp.persist(&path)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,496 @@
+//! QC checks: the premaster brief a mastering engineer gives clients, and
+//! what a master must meet. Each check measures one thing, compares it with
+//! a threshold, and says what it found in the words an engineer would use.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::audio::SourceFormat;
+use crate::loudness::Measurement;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warn,
+    Fail,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Fail => "FAIL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub id: String,
+    pub severity: Severity,
+    pub message: String,
+    /// The measured value, in the unit the message gives.
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+}
+
+fn check(id: &str, severity: Severity, message: String, value: f64, threshold: Option<f64>) -> Check {
+    Check { id: id.into(), severity, message, value: value.is_finite().then_some(value), threshold }
+}
+
+/// Every check id lathe can report.
+pub const ALL_IDS: &[&str] = &[
+    "premaster.sample_rate",
+    "premaster.bit_depth",
+    "premaster.headroom",
+    "premaster.clipping",
+    "premaster.bus_limiting",
+    "premaster.dc_offset",
+    "premaster.phase",
+    "premaster.silence",
+    "premaster.too_short",
+    "premaster.nonfinite",
+    "album.sample_rate_mix",
+    "stems.length_mismatch",
+    "stems.silent",
+    "stems.clipping",
+    "stems.sum_over",
+    "master.loudness",
+    "master.true_peak",
+    "master.clipping",
+    "master.dynamics",
+    "album.loudness",
+    "album.loudness_spread",
+];
+
+/// Tunable thresholds and their defaults (`qc.thresholds` in the manifest).
+pub const THRESHOLDS: &[(&str, f64)] = &[
+    ("premaster.sample_rate.min_hz", 44100.0),
+    ("premaster.bit_depth.min_bits", 16.0),
+    ("premaster.headroom.max_peak_dbfs", -3.0),
+    ("premaster.headroom.min_peak_dbfs", -10.0),
+    ("premaster.clipping.min_run", 3.0),
+    ("premaster.bus_limiting.min_plr_db", 9.0),
+    ("premaster.bus_limiting.max_peak_density", 0.002),
+    ("premaster.dc_offset.max_dbfs", -50.0),
+    ("premaster.phase.min_correlation", 0.0),
+    ("premaster.silence.max_s", 2.0),
+    ("master.loudness.tolerance_lu", 0.1),
+    ("master.dynamics.max_lra_loss_lu", 3.0),
+    ("master.dynamics.max_limiting_db", 6.0),
+    ("album.loudness_spread.max_lu", 6.0),
+];
+
+pub fn is_known_id(id: &str) -> bool {
+    ALL_IDS.contains(&id)
+}
+
+pub fn is_known_threshold(key: &str) -> bool {
+    THRESHOLDS.iter().any(|(k, _)| *k == key)
+}
+
+/// Threshold values: defaults overridden by the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Thresholds(pub BTreeMap<String, f64>);
+
+impl Thresholds {
+    pub fn get(&self, key: &str) -> f64 {
+        self.0.get(key).copied().unwrap_or_else(|| {
+            THRESHOLDS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| *v)
+                .unwrap_or_else(|| panic!("no default for threshold {key}"))
+        })
+    }
+}
+
+/// Promotes warnings of the listed ids to failures (a CI job's strictness).
+pub fn apply_fail_on(checks: &mut [Check], fail_on: &[String]) {
+    for c in checks {
+        if c.severity == Severity::Warn && fail_on.contains(&c.id) {
+            c.severity = Severity::Fail;
+        }
+    }
+}
+
+fn db(x: f64) -> f64 {
+    20.0 * x.log10()
+}
+
+fn timestamp(seconds: f64) -> String {
+    let m = (seconds / 60.0).floor();
+    format!("{}:{:06.3}", m as u64, seconds - m * 60.0)
+}
+
+/// Sample-level facts about a premaster, gathered in one pass.
+#[derive(Debug, Clone, Default)]
+pub struct SampleScan {
+    /// Runs of consecutive full-scale samples: (start frame, length).
+    pub clip_runs: Vec<(usize, usize)>,
+    pub clip_run_count: usize,
+    /// DC offset of the worse channel (linear).
+    pub dc: f64,
+    /// Pearson correlation of left and right (1 for mono).
+    pub correlation: f64,
+    /// Mono fold-down loss: mono sum energy relative to the stereo energy, dB.
+    pub mono_loss_db: f64,
+    /// Leading and trailing silence (below -60 dBFS), frames.
+    pub leading_silence_frames: usize,
+    pub trailing_silence_frames: usize,
+    /// Share of samples within 0.1 dB of the sample peak (a limiter leaves many).
+    pub peak_density: f64,
+    pub frames: usize,
+}
+
+/// A sample is "full scale" at or above this level (−0.01 dBFS).
+const FULL_SCALE: f32 = 0.998_85;
+const SILENCE: f32 = 0.001; // -60 dBFS
+
+/// Scans planar samples for clipping, DC, phase, silence and peak density.
+pub fn scan(channels: &[Vec<f32>], min_clip_run: usize) -> SampleScan {
+    let frames = channels.first().map_or(0, |c| c.len());
+    let mut s = SampleScan { frames, correlation: 1.0, ..Default::default() };
+    if frames == 0 {
+        return s;
+    }
+    let peak = channels.iter().flat_map(|c| c.iter()).fold(0f32, |m, x| m.max(x.abs()));
+    let near_peak = peak * 0.988_55; // within 0.1 dB
+    let mut near = 0usize;
+    for ch in channels {
+        let mut run_start = None;
+        let mut sum = 0f64;
+        for (i, &x) in ch.iter().enumerate() {
+            sum += x as f64;
+            if x.abs() >= near_peak && peak > 0.0 {
+                near += 1;
+            }
+            if x.abs() >= FULL_SCALE {
+                run_start.get_or_insert(i);
+            } else if let Some(start) = run_start.take()
+                && i - start >= min_clip_run
+            {
+                s.clip_run_count += 1;
+                if s.clip_runs.len() < 100 {
+                    s.clip_runs.push((start, i - start));
+                }
+            }
+        }
+        if let Some(start) = run_start
+            && frames - start >= min_clip_run
+        {
+            s.clip_run_count += 1;
+            s.clip_runs.push((start, frames - start));
+        }
+        s.dc = s.dc.max((sum / frames as f64).abs());
+    }
+    s.clip_runs.sort();
+    s.peak_density = near as f64 / (frames * channels.len()) as f64;
+    let loud = |i: usize| channels.iter().any(|c| c[i].abs() > SILENCE);
+    let first = (0..frames).find(|&i| loud(i));
+    let last = (0..frames).rev().find(|&i| loud(i));
+    match (first, last) {
+        (Some(f), Some(l)) => {
+            s.leading_silence_frames = f;
+            s.trailing_silence_frames = frames - 1 - l;
+        }
+        _ => {
+            s.leading_silence_frames = frames;
+            s.trailing_silence_frames = frames;
+        }
+    }
+    if channels.len() == 2 {
+        let (l, r) = (&channels[0], &channels[1]);
+        let (mut sl, mut sr, mut slr, mut sm) = (0f64, 0f64, 0f64, 0f64);
+        for (&a, &b) in l.iter().zip(r) {
+            let (a, b) = (a as f64, b as f64);
+            sl += a * a;
+            sr += b * b;
+            slr += a * b;
+            sm += (a + b) * (a + b) * 0.25;
+        }
+        s.correlation = if sl > 0.0 && sr > 0.0 { slr / (sl * sr).sqrt() } else { 1.0 };
+        let stereo = (sl + sr) * 0.5;
+        s.mono_loss_db = if stereo > 0.0 && sm > 0.0 { 10.0 * (sm / stereo).log10() } else { 0.0 };
+    }
+    s
+}
+
+/// Converts the scan's silence lengths from frames to seconds.
+fn seconds(frames: f64, rate: u32) -> f64 {
+    frames / rate as f64
+}
+
+/// The premaster brief: at least 16-bit / 44.1 kHz, peaks between −10 and
+/// −3 dBFS, nothing on the mix bus, and a signal that is actually there.
+pub fn premaster(fmt: &SourceFormat, m: &Measurement, scan: &SampleScan, th: &Thresholds) -> Vec<Check> {
+    let mut out = Vec::new();
+    let rate = fmt.sample_rate;
+    let min_rate = th.get("premaster.sample_rate.min_hz");
+    if (rate as f64) < min_rate {
+        out.push(check(
+            "premaster.sample_rate",
+            Severity::Warn,
+            format!("exported at {:.1} kHz; ask for at least {:.1} kHz (export at the session's rate, no conversion)", rate as f64 / 1000.0, min_rate / 1000.0),
+            rate as f64,
+            Some(min_rate),
+        ));
+    }
+    let min_bits = th.get("premaster.bit_depth.min_bits");
+    if let Some(bits) = fmt.bit_depth.filter(|_| !fmt.float)
+        && (bits as f64) < min_bits
+    {
+        out.push(check(
+            "premaster.bit_depth",
+            Severity::Warn,
+            format!("exported at {bits}-bit; ask for at least {min_bits:.0}-bit (24-bit or 32-bit float preferred)"),
+            bits as f64,
+            Some(min_bits),
+        ));
+    }
+    let duration = m.duration_s;
+    if duration < 0.4 {
+        out.push(check(
+            "premaster.too_short",
+            Severity::Fail,
+            format!("lasts {duration:.3} s, shorter than one 400 ms loudness block: it cannot be measured or mastered"),
+            duration,
+            Some(0.4),
+        ));
+    } else if duration < 3.0 {
+        out.push(check(
+            "premaster.too_short",
+            Severity::Warn,
+            format!("lasts {duration:.2} s; loudness range needs at least 3 s and is not meaningful"),
+            duration,
+            Some(3.0),
+        ));
+    }
+    let silent = scan.leading_silence_frames >= scan.frames;
+    if silent || !m.integrated_lufs.is_finite() {
+        out.push(check(
+            "premaster.silence",
+            Severity::Fail,
+            "is silent (nothing above the −70 LUFS gate): check the export, nothing was printed".into(),
+            m.sample_peak_dbfs,
+            None,
+        ));
+        return out;
+    }
+    let peak = m.sample_peak_dbfs;
+    let (hi, lo) = (th.get("premaster.headroom.max_peak_dbfs"), th.get("premaster.headroom.min_peak_dbfs"));
+    if peak > hi {
+        out.push(check(
+            "premaster.headroom",
+            Severity::Warn,
+            format!("peaks reach {peak:.1} dBFS; leave {:.0}–{:.0} dB of headroom for mastering (pull the master fader down, don't limit)", -hi, -lo),
+            peak,
+            Some(hi),
+        ));
+    } else if peak < lo {
+        out.push(check(
+            "premaster.headroom",
+            Severity::Warn,
+            format!("peaks only reach {peak:.1} dBFS; a premaster peaking between {lo:.0} and {hi:.0} dBFS keeps the noise floor out of the way"),
+            peak,
+            Some(lo),
+        ));
+    }
+    if scan.clip_run_count > 0 {
+        let times: Vec<String> =
+            scan.clip_runs.iter().take(5).map(|(s, _)| timestamp(seconds(*s as f64, rate))).collect();
+        let more = if scan.clip_run_count > 5 {
+            format!(" and {} more", scan.clip_run_count - 5)
+        } else {
+            String::new()
+        };
+        out.push(check(
+            "premaster.clipping",
+            Severity::Warn,
+            format!(
+                "clipped: {} run{} of consecutive full-scale samples, at {}{more}; re-export with the master fader lower",
+                scan.clip_run_count,
+                if scan.clip_run_count == 1 { "" } else { "s" },
+                times.join(", ")
+            ),
+            scan.clip_run_count as f64,
+            Some(0.0),
+        ));
+    }
+    let plr = m.plr_db();
+    let min_plr = th.get("premaster.bus_limiting.min_plr_db");
+    let max_density = th.get("premaster.bus_limiting.max_peak_density");
+    if plr < min_plr && scan.peak_density > max_density {
+        out.push(check(
+            "premaster.bus_limiting",
+            Severity::Warn,
+            format!(
+                "sounds limited or heavily compressed on the mix bus: peak-to-loudness ratio {plr:.1} dB and flat-topped peaks ({:.2}% of samples within 0.1 dB of the peak); bypass bus processing and re-export",
+                scan.peak_density * 100.0
+            ),
+            plr,
+            Some(min_plr),
+        ));
+    }
+    let dc_db = db(scan.dc);
+    let max_dc = th.get("premaster.dc_offset.max_dbfs");
+    if dc_db > max_dc {
+        out.push(check(
+            "premaster.dc_offset",
+            Severity::Warn,
+            format!("carries a DC offset of {dc_db:.1} dBFS; it wastes headroom (lathe's 20 Hz high-pass removes it)"),
+            dc_db,
+            Some(max_dc),
+        ));
+    }
+    let min_corr = th.get("premaster.phase.min_correlation");
+    if fmt.channels == 2 && scan.correlation < min_corr {
+        out.push(check(
+            "premaster.phase",
+            Severity::Warn,
+            format!(
+                "left and right are out of phase (correlation {:.2}); folded to mono it loses {:.1} dB: check for a polarity flip or an over-wide stereo effect",
+                scan.correlation, -scan.mono_loss_db
+            ),
+            scan.correlation,
+            Some(min_corr),
+        ));
+    }
+    let max_sil = th.get("premaster.silence.max_s");
+    let (lead, trail) = (
+        seconds(scan.leading_silence_frames as f64, rate),
+        seconds(scan.trailing_silence_frames as f64, rate),
+    );
+    if lead > max_sil || trail > max_sil {
+        out.push(check(
+            "premaster.silence",
+            Severity::Info,
+            format!("{lead:.1} s of silence before the music and {trail:.1} s after; trim or keep as intended spacing"),
+            lead.max(trail),
+            Some(max_sil),
+        ));
+    }
+    out
+}
+
+/// `album.sample_rate_mix`: premasters at different rates.
+pub fn album_sample_rates(rates: &[u32]) -> Option<Check> {
+    let mut distinct: Vec<u32> = rates.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    (distinct.len() > 1).then(|| {
+        check(
+            "album.sample_rate_mix",
+            Severity::Info,
+            format!(
+                "premasters come at {} Hz; each deliverable is converted to one rate",
+                distinct.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            distinct.len() as f64,
+            Some(1.0),
+        )
+    })
+}
+
+/// What a written master measured, for its checks.
+#[derive(Debug, Clone)]
+pub struct OutputFacts<'a> {
+    pub deliverable: &'a str,
+    pub integrated_lufs: f64,
+    pub true_peak_dbtp: f64,
+    /// Samples at integer full scale in the written file.
+    pub full_scale_samples: usize,
+}
+
+/// Checks of one written master against its target and ceiling.
+pub fn master_output(o: &OutputFacts, target_lufs: f64, ceiling_dbtp: f64, th: &Thresholds) -> Vec<Check> {
+    let mut out = Vec::new();
+    let tol = th.get("master.loudness.tolerance_lu");
+    let dev = o.integrated_lufs - target_lufs;
+    if dev.is_nan() || dev.abs() > tol {
+        out.push(check(
+            "master.loudness",
+            Severity::Fail,
+            format!(
+                "{}: {:.2} LUFS, {:+.2} LU from its target of {target_lufs:.1} LUFS (tolerance ±{tol} LU)",
+                o.deliverable, o.integrated_lufs, dev
+            ),
+            o.integrated_lufs,
+            Some(target_lufs),
+        ));
+    }
+    if o.true_peak_dbtp > ceiling_dbtp {
+        out.push(check(
+            "master.true_peak",
+            Severity::Fail,
+            format!(
+                "{}: true peak {:.2} dBTP is over the {ceiling_dbtp:.1} dBTP ceiling",
+                o.deliverable, o.true_peak_dbtp
+            ),
+            o.true_peak_dbtp,
+            Some(ceiling_dbtp),
+        ));
+    }
+    if o.full_scale_samples > 0 {
+        out.push(check(
+            "master.clipping",
+            Severity::Fail,
+            format!("{}: {} samples at full scale in the written file", o.deliverable, o.full_scale_samples),
+            o.full_scale_samples as f64,
+            Some(0.0),
+        ));
+    }
+    out
+}
+
+/// `master.dynamics`: how much of the premaster's movement the master kept.
+pub fn master_dynamics(
+    premaster_lra: f64,
+    master_lra: f64,
+    max_limiting_db: f64,
+    th: &Thresholds,
+) -> Option<Check> {
+    let max_loss = th.get("master.dynamics.max_lra_loss_lu");
+    let max_lim = th.get("master.dynamics.max_limiting_db");
+    let loss = premaster_lra - master_lra;
+    if loss > max_loss {
+        Some(check(
+            "master.dynamics",
+            Severity::Warn,
+            format!(
+                "loudness range fell from {premaster_lra:.1} to {master_lra:.1} LU ({loss:.1} LU lost): the master is squashed; lower the target or ease the compressor"
+            ),
+            loss,
+            Some(max_loss),
+        ))
+    } else if max_limiting_db > max_lim {
+        Some(check(
+            "master.dynamics",
+            Severity::Warn,
+            format!(
+                "the limiter takes up to {max_limiting_db:.1} dB off the peaks; expect audible crunch on transients"
+            ),
+            max_limiting_db,
+            Some(max_lim),
+        ))
+    } else {
+        None
+    }
+}
+
+/// `album.loudness_spread`: how far apart the masters sit (offsets removed).
+pub fn album_spread(spread_lu: f64, th: &Thresholds) -> Check {
+    let max = th.get("album.loudness_spread.max_lu");
+    let (severity, message) = if spread_lu > max {
+        (
+            Severity::Warn,
+            format!("tracks sit {spread_lu:.1} LU apart; on shuffle, listeners will reach for the volume"),
+        )
+    } else {
+        (Severity::Info, format!("tracks sit within {spread_lu:.1} LU of each other"))
+    };
+    check("album.loudness_spread", severity, message, spread_lu, Some(max))
+}

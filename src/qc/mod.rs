@@ -1,0 +1,4 @@
+//! Quality control: checks in mastering language, and the reports.
+
+pub mod checks;
+pub mod report;

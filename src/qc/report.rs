@@ -1,0 +1,196 @@
+//! The QC report: plain data (`Report`) and the exporters that turn it into
+//! files, behind one trait.
+
+use serde::Serialize;
+
+use super::checks::{Check, Severity};
+use crate::manifest::Mode;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub lathe_version: &'static str,
+    pub passed: bool,
+    pub album: AlbumReport,
+    pub tracks: Vec<TrackReport>,
+    /// Album-level checks.
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlbumReport {
+    pub title: String,
+    pub artist: Option<String>,
+    pub mode: Mode,
+    pub preset: Option<String>,
+    pub target_lufs: f64,
+    pub ceiling_dbtp: f64,
+    /// Pooled over every track's gating blocks, on the first deliverable.
+    pub integrated_lufs: f64,
+    pub lra_lu: f64,
+    pub true_peak_dbtp: f64,
+    /// Largest minus smallest track loudness, offsets removed.
+    pub loudness_spread_lu: f64,
+    pub premaster_integrated_lufs: f64,
+    /// Album-mode gain before per-track limiting compensation, dB.
+    pub album_gain_db: Option<f64>,
+    /// How many times the whole album was rendered to land on target.
+    pub album_passes: usize,
+    pub deliverables: Vec<DeliverableReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliverableReport {
+    pub name: String,
+    pub format: &'static str,
+    pub sample_rate: Option<u32>,
+    pub bit_depth: u32,
+    pub dither: &'static str,
+    /// Pooled album loudness of this deliverable's files.
+    pub integrated_lufs: f64,
+    pub true_peak_dbtp: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackReport {
+    pub index: usize,
+    pub title: String,
+    pub kind: &'static str,
+    pub premaster: PremasterReport,
+    pub master: MasterReport,
+    pub outputs: Vec<OutputReport>,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PremasterReport {
+    pub path: String,
+    pub codec: String,
+    pub integrated_lufs: f64,
+    pub true_peak_dbtp: f64,
+    pub sample_peak_dbfs: f64,
+    pub lra_lu: f64,
+    pub plr_db: f64,
+    pub momentary_max_lufs: f64,
+    pub short_term_max_lufs: f64,
+    pub sample_rate: u32,
+    pub bit_depth: Option<u32>,
+    pub channels: usize,
+    pub duration_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MasterReport {
+    pub target_lufs: f64,
+    pub integrated_lufs: f64,
+    pub true_peak_dbtp: f64,
+    pub lra_lu: f64,
+    /// Gain into the limiter, dB.
+    pub gain_db: f64,
+    pub max_limiting_db: f64,
+    pub mean_limiting_db: f64,
+    pub limiting_seconds_over_1db: f64,
+    pub compressor_max_gain_reduction_db: Option<f64>,
+    pub compressor_mean_gain_reduction_db: Option<f64>,
+    /// Render passes until every output was on target.
+    pub passes: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputReport {
+    pub deliverable: String,
+    /// Relative to the output folder.
+    pub path: String,
+    pub sample_rate: u32,
+    pub bit_depth: u32,
+    pub integrated_lufs: f64,
+    pub true_peak_dbtp: f64,
+    pub sample_peak_dbfs: f64,
+    pub lra_lu: f64,
+    pub duration_s: f64,
+    pub frames: usize,
+}
+
+impl Report {
+    /// Every check, album first, with the track it belongs to.
+    pub fn all_checks(&self) -> impl Iterator<Item = (Option<&TrackReport>, &Check)> {
+        self.checks
+            .iter()
+            .map(|c| (None, c))
+            .chain(self.tracks.iter().flat_map(|t| t.checks.iter().map(move |c| (Some(t), c))))
+    }
+
+    pub fn worst(&self) -> Option<Severity> {
+        self.all_checks().map(|(_, c)| c.severity).max()
+    }
+}
+
+/// Turns a report into one file's contents.
+pub trait Exporter {
+    /// File name inside the output folder.
+    fn file_name(&self) -> &'static str;
+    fn render(&self, report: &Report) -> String;
+}
+
+pub struct JsonExporter;
+
+impl Exporter for JsonExporter {
+    fn file_name(&self) -> &'static str {
+        "report.json"
+    }
+
+    fn render(&self, report: &Report) -> String {
+        let mut s = serde_json::to_string_pretty(report).expect("a report always serializes");
+        s.push('\n');
+        s
+    }
+}
+
+/// The exporters `lathe master` writes.
+pub fn exporters() -> Vec<Box<dyn Exporter>> {
+    vec![Box::new(JsonExporter)]
+}
+
+fn num(x: f64, prec: usize) -> String {
+    if x.is_finite() { format!("{x:.prec$}") } else { "-inf".into() }
+}
+
+/// The per-track summary table printed on stdout.
+pub fn summary_table(report: &Report) -> String {
+    let title_w = report.tracks.iter().map(|t| t.title.chars().count()).max().unwrap_or(5).clamp(5, 40);
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>6}  {:>9} {:>7}  {:>8}  {:>6}\n",
+        "#", "Title", "pre LUFS", "dBTP", "gain", "LUFS", "dBTP", "limiting", "QC"
+    ));
+    for t in &report.tracks {
+        let title: String = t.title.chars().take(title_w).collect();
+        let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
+        s.push_str(&format!(
+            "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>+6.1}  {:>9} {:>7}  {:>5.1} dB  {:>6}\n",
+            t.index,
+            title,
+            num(t.premaster.integrated_lufs, 1),
+            num(t.premaster.true_peak_dbtp, 1),
+            t.master.gain_db,
+            num(t.master.integrated_lufs, 2),
+            num(t.master.true_peak_dbtp, 2),
+            t.master.max_limiting_db,
+            qc
+        ));
+    }
+    let a = &report.album;
+    s.push_str(&format!(
+        "album: {} LUFS (target {:.1}), true peak {} dBTP (ceiling {:.1}), spread {:.1} LU, {} mode\n",
+        num(a.integrated_lufs, 2),
+        a.target_lufs,
+        num(a.true_peak_dbtp, 2),
+        a.ceiling_dbtp,
+        a.loudness_spread_lu,
+        match a.mode {
+            Mode::Album => "album",
+            Mode::Track => "track",
+        }
+    ));
+    s
+}

@@ -1,0 +1,181 @@
+//! Rendering one track: the chain, then gain and limiting solved so that the
+//! samples that will be written, for every deliverable, land on the loudness
+//! target and under the true-peak ceiling.
+//!
+//! No file I/O happens here: premaster samples in, quantized samples and
+//! their measurements out.
+
+use ebur128::EbuR128;
+
+use crate::audio::encode::Pcm;
+use crate::audio::resample;
+use crate::dsp::compressor::{self, CompressorStats};
+use crate::dsp::eq::Eq;
+use crate::dsp::limiter::{self, LimiterSettings, LimiterStats};
+use crate::dsp::{apply_gain_db, dither, stereo};
+use crate::error::{Error, Result};
+use crate::loudness::{self, Measurement};
+use crate::manifest::{Chain, Deliverable, SampleFormat};
+
+/// How close to the target a render must land before it is accepted (LU).
+/// Half the ±0.1 LU promise, leaving room for another meter's rounding.
+pub const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
+/// How far under the ceiling the limiter aims at first (dB), so that a
+/// meter with a different interpolator still reads under the ceiling.
+pub const CEILING_MARGIN_DB: f64 = 0.1;
+/// Most render passes per track.
+pub const MAX_PASSES: usize = 8;
+
+/// One deliverable's rendered samples and what they measure.
+pub struct RenderedOutput {
+    pub sample_rate: u32,
+    pub pcm: Pcm,
+    pub measurement: Measurement,
+    pub gating: EbuR128,
+    /// Samples at integer full scale.
+    pub full_scale_samples: usize,
+}
+
+/// A track's final render.
+pub struct Rendered {
+    pub gain_db: f64,
+    pub passes: usize,
+    pub compressor: Option<CompressorStats>,
+    pub limiter: LimiterStats,
+    pub outputs: Vec<RenderedOutput>,
+}
+
+/// What to render.
+pub struct RenderSpec<'a> {
+    pub chain: &'a Chain,
+    pub target_lufs: f64,
+    pub ceiling_dbtp: f64,
+    pub deliverables: &'a [Deliverable],
+    /// Seeds the dither, so a track renders the same on any thread.
+    pub seed: u64,
+}
+
+/// Runs the part of the chain that comes before the gain: EQ, compressor, width.
+pub fn pre_gain(chain: &Chain, sample_rate: u32, channels: &mut [Vec<f32>]) -> Option<CompressorStats> {
+    let [left, right] = channels else {
+        unreachable!("the renderer works on stereo pairs");
+    };
+    let eq = Eq::new(&chain.eq, sample_rate);
+    if !eq.is_empty() {
+        eq.process(left, right);
+    }
+    let stats = chain.compressor.as_ref().map(|c| compressor::process(c, sample_rate, left, right));
+    stereo::process(&chain.width, sample_rate, left, right);
+    stats
+}
+
+fn quantize(channels: &[Vec<f32>], d: &Deliverable, seed: u64) -> Pcm {
+    match d.format {
+        SampleFormat::Float32 => Pcm::Float(channels.to_vec()),
+        f => {
+            let bits = f.bits();
+            Pcm::Int {
+                bits,
+                channels: channels
+                    .iter()
+                    .enumerate()
+                    .map(|(c, ch)| {
+                        dither::quantize(ch, bits, d.dither, seed.wrapping_mul(31).wrapping_add(c as u64))
+                    })
+                    .collect(),
+            }
+        }
+    }
+}
+
+/// Measures quantized samples exactly as a reader of the file will see them.
+pub fn measure_pcm(pcm: &Pcm, sample_rate: u32) -> Result<(Measurement, EbuR128, usize)> {
+    let full_scale = match pcm {
+        Pcm::Float(ch) => ch.iter().flatten().filter(|x| x.abs() >= 1.0).count(),
+        Pcm::Int { bits, channels } => {
+            let max = (1i32 << (bits - 1)) - 1;
+            channels.iter().flatten().filter(|&&q| q >= max || q <= -max).count()
+        }
+    };
+    let (m, gating) = loudness::measure(&pcm.to_float(), sample_rate)?;
+    Ok((m, gating, full_scale))
+}
+
+/// One pass: gain, limiter, then per deliverable resample, safety limiter,
+/// quantize and measure.
+fn render_pass(
+    pre: &[Vec<f32>],
+    sample_rate: u32,
+    spec: &RenderSpec,
+    gain_db: f64,
+    margin_db: f64,
+) -> Result<(LimiterStats, Vec<RenderedOutput>)> {
+    let lim = LimiterSettings {
+        ceiling_dbtp: spec.ceiling_dbtp - margin_db,
+        lookahead_ms: spec.chain.limiter.lookahead_ms,
+        release_ms: spec.chain.limiter.release_ms,
+        hold_ms: spec.chain.limiter.hold_ms,
+    };
+    let mut y = pre.to_vec();
+    apply_gain_db(&mut y, gain_db);
+    let stats = limiter::process(&lim, sample_rate, &mut y);
+    let mut outputs = Vec::with_capacity(spec.deliverables.len());
+    for (i, d) in spec.deliverables.iter().enumerate() {
+        let rate = d.sample_rate.unwrap_or(sample_rate);
+        let pcm = if rate == sample_rate {
+            quantize(&y, d, spec.seed.wrapping_add(i as u64))
+        } else {
+            let mut z = resample::resample(&y, sample_rate, rate)?;
+            // Resampling moves inter-sample peaks: hold the ceiling again at the new rate.
+            limiter::process(&LimiterSettings { hold_ms: 0.0, ..lim }, rate, &mut z);
+            quantize(&z, d, spec.seed.wrapping_add(i as u64))
+        };
+        let (measurement, gating, full_scale_samples) = measure_pcm(&pcm, rate)?;
+        outputs.push(RenderedOutput { sample_rate: rate, pcm, measurement, gating, full_scale_samples });
+    }
+    Ok((stats, outputs))
+}
+
+/// Renders a stereo premaster (already through [`pre_gain`]) to every
+/// deliverable, re-rendering with a corrected gain and a tighter limiter
+/// until every output is within [`LOUDNESS_TOLERANCE_LU`] of the target and
+/// at or under the ceiling.
+pub fn render(pre: &[Vec<f32>], sample_rate: u32, spec: &RenderSpec) -> Result<Rendered> {
+    let pre_lufs = loudness::integrated(pre, sample_rate)?;
+    if !pre_lufs.is_finite() {
+        return Err(Error::Render("the track is silent after the chain; there is nothing to master".into()));
+    }
+    let mut gain_db = spec.target_lufs - pre_lufs;
+    let mut margin_db = CEILING_MARGIN_DB;
+    let mut prev: Option<(f64, f64)> = None; // (gain, loudness) of the previous pass
+    let mut best: Option<(f64, Rendered)> = None;
+    for pass in 1..=MAX_PASSES {
+        let (limiter, outputs) = render_pass(pre, sample_rate, spec, gain_db, margin_db)?;
+        let lufs: Vec<f64> = outputs.iter().map(|o| o.measurement.integrated_lufs).collect();
+        let mean = lufs.iter().sum::<f64>() / lufs.len() as f64;
+        let worst_err = lufs.iter().map(|l| (l - spec.target_lufs).abs()).fold(0.0, f64::max);
+        let worst_tp = outputs.iter().map(|o| o.measurement.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max);
+        let tp_ok = worst_tp <= spec.ceiling_dbtp;
+        let score = worst_err + if tp_ok { 0.0 } else { 100.0 + worst_tp - spec.ceiling_dbtp };
+        let rendered = Rendered { gain_db, passes: pass, compressor: None, limiter, outputs };
+        if worst_err <= LOUDNESS_TOLERANCE_LU && tp_ok {
+            return Ok(rendered);
+        }
+        if best.as_ref().is_none_or(|(s, _)| score < *s) {
+            best = Some((score, rendered));
+        }
+        if !tp_ok {
+            margin_db += worst_tp - spec.ceiling_dbtp + 0.05;
+        }
+        // Secant step on loudness against gain; limiting makes the slope < 1.
+        let slope = match prev {
+            Some((g0, l0)) if (gain_db - g0).abs() > 1e-6 => ((mean - l0) / (gain_db - g0)).clamp(0.1, 1.5),
+            _ => 1.0,
+        };
+        prev = Some((gain_db, mean));
+        gain_db += (spec.target_lufs - mean) / slope;
+    }
+    let (_, mut rendered) = best.expect("at least one pass ran");
+    rendered.passes = MAX_PASSES;
+    Ok(rendered)
+}

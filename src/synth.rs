@@ -1,0 +1,297 @@
+//! A small deterministic synthesizer that makes test music: drums with real
+//! transients, a bass line with low end, chords and a melody, each rendered
+//! as a stereo stem. The sample album and the tests use it, so no audio has
+//! to be committed. Same song and rate in, same samples out, on any machine.
+
+use std::f64::consts::PI;
+
+use crate::dsp::dither::Rng;
+
+/// One song's recipe.
+#[derive(Debug, Clone)]
+pub struct Song {
+    pub seed: u64,
+    pub seconds: f64,
+    pub tempo_bpm: f64,
+    /// MIDI note of the key's root (e.g. 45 = A2).
+    pub root: i32,
+    /// Minor or major key.
+    pub minor: bool,
+    /// Overall level of the mix, dB (0 = the synth's nominal level).
+    pub level_db: f64,
+    /// Stem levels, dB: drums, bass, chords, melody.
+    pub stem_db: [f64; 4],
+    /// 0..1: how much the drums are accented (quiet ballads use little).
+    pub drive: f64,
+}
+
+pub const STEM_NAMES: [&str; 4] = ["drums", "bass", "chords", "melody"];
+
+fn midi_hz(n: f64) -> f64 {
+    440.0 * 2f64.powf((n - 69.0) / 12.0)
+}
+
+struct Stem {
+    l: Vec<f32>,
+    r: Vec<f32>,
+}
+
+impl Stem {
+    fn new(n: usize) -> Self {
+        Stem { l: vec![0.0; n], r: vec![0.0; n] }
+    }
+    /// Adds a mono voice at `start` with constant-power pan (-1..1).
+    fn add(&mut self, start: usize, voice: &[f64], gain: f64, pan: f64) {
+        let a = (pan + 1.0) * PI / 4.0;
+        let (gl, gr) = (a.cos() * gain, a.sin() * gain);
+        for (i, v) in voice.iter().enumerate() {
+            let j = start + i;
+            if j >= self.l.len() {
+                break;
+            }
+            self.l[j] += (v * gl) as f32;
+            self.r[j] += (v * gr) as f32;
+        }
+    }
+}
+
+fn kick(rate: f64, accent: f64) -> Vec<f64> {
+    let n = (0.35 * rate) as usize;
+    let mut phase = 0.0;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / rate;
+            let f = 45.0 + 110.0 * (-t * 30.0).exp();
+            phase += 2.0 * PI * f / rate;
+            let click = if i < (0.002 * rate) as usize { 0.4 * accent } else { 0.0 };
+            (phase.sin() + click) * (-t * 7.0).exp()
+        })
+        .collect()
+}
+
+fn snare(rate: f64, rng: &mut Rng) -> Vec<f64> {
+    let n = (0.25 * rate) as usize;
+    let mut lp = 0.0;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / rate;
+            let noise = rng.uniform() * 2.0;
+            lp += 0.5 * (noise - lp);
+            let body = (2.0 * PI * 185.0 * t).sin() * (-t * 25.0).exp();
+            (noise - lp) * 0.8 * (-t * 14.0).exp() + 0.5 * body
+        })
+        .collect()
+}
+
+fn hat(rate: f64, rng: &mut Rng, open: bool) -> Vec<f64> {
+    let n = ((if open { 0.2 } else { 0.05 }) * rate) as usize;
+    let decay = if open { 18.0 } else { 70.0 };
+    let mut prev = 0.0;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / rate;
+            let x = rng.uniform() * 2.0;
+            let hp = x - prev;
+            prev = x;
+            hp * 0.35 * (-t * decay).exp()
+        })
+        .collect()
+}
+
+/// A band-limited-ish saw (a few harmonics) with an envelope and a one-pole low-pass.
+fn saw_note(rate: f64, hz: f64, seconds: f64, harmonics: usize, cutoff_hz: f64, attack_s: f64) -> Vec<f64> {
+    let n = (seconds * rate) as usize;
+    let max_h = ((rate / 2.0 * 0.9) / hz).floor().max(1.0) as usize;
+    let h = harmonics.min(max_h);
+    let coef = 1.0 - (-2.0 * PI * cutoff_hz / rate).exp();
+    let mut lp = 0.0;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / rate;
+            let mut s = 0.0;
+            for k in 1..=h {
+                s += (2.0 * PI * hz * k as f64 * t).sin() / k as f64;
+            }
+            lp += coef * (s - lp);
+            let env = (t / attack_s).min(1.0) * (1.0 - (t / seconds)).max(0.0).powf(0.3);
+            lp * env
+        })
+        .collect()
+}
+
+fn lead_note(rate: f64, hz: f64, seconds: f64) -> Vec<f64> {
+    let n = (seconds * rate) as usize;
+    let mut phase = 0.0;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / rate;
+            let vib = 1.0 + 0.004 * (2.0 * PI * 5.5 * t).sin() * (t * 3.0).min(1.0);
+            phase += 2.0 * PI * hz * vib / rate;
+            let tri = 2.0 / PI * phase.sin().asin();
+            let env = (t / 0.01).min(1.0) * (-t * 1.5).exp();
+            (0.7 * tri + 0.3 * (2.0 * phase).sin()) * env
+        })
+        .collect()
+}
+
+/// Stem gains (drums, bass, chords, melody) of the section a bar falls in:
+/// a quiet intro, a verse, a full chorus, a breakdown, and the chorus again.
+fn section(bar: usize) -> [f64; 4] {
+    match bar % 20 {
+        0..=1 => [0.0, 0.0, 0.5, 0.0],
+        2..=5 => [0.45, 0.6, 0.6, 0.7],
+        6..=11 => [1.0, 1.0, 1.0, 1.0],
+        12..=13 => [0.0, 0.5, 0.6, 0.5],
+        _ => [1.0, 1.0, 1.0, 1.0],
+    }
+}
+
+/// Renders the song's four stems at `rate`: stereo planar, in [`STEM_NAMES`] order.
+pub fn render_stems(song: &Song, rate: u32) -> Vec<[Vec<f32>; 2]> {
+    let fs = rate as f64;
+    let n = (song.seconds * fs) as usize;
+    let beat = 60.0 / song.tempo_bpm;
+    let beat_n = beat * fs;
+    let mut rng = Rng::new(song.seed);
+    let scale: [i32; 7] = if song.minor { [0, 2, 3, 5, 7, 8, 10] } else { [0, 2, 4, 5, 7, 9, 11] };
+    // i - VI - III - VII in minor, I - V - vi - IV in major.
+    let progression: [usize; 4] = if song.minor { [0, 5, 2, 6] } else { [0, 4, 5, 3] };
+    let degree =
+        |d: usize, octave: i32| -> f64 { (song.root + 12 * (octave + (d / 7) as i32) + scale[d % 7]) as f64 };
+    let mut drums = Stem::new(n);
+    let mut bass = Stem::new(n);
+    let mut chords = Stem::new(n);
+    let mut melody = Stem::new(n);
+    let snare_v = snare(fs, &mut rng);
+    let beats = (song.seconds / beat).ceil() as usize;
+    for b in 0..beats {
+        let start = (b as f64 * beat_n) as usize;
+        let bar = b / 4;
+        let chord = progression[bar % 4];
+        // Arrangement, as stem gains per section: intro, verse, chorus, breakdown, chorus.
+        let [gd, gb, gc, gm] = section(bar);
+        let accent = (0.6 + 0.4 * song.drive * ((b % 4 == 0) as i32 as f64)) * gd;
+        // Drums: kick on 1 and 3 (and the "and" of 4 when driven), snare on 2 and 4, eighth hats.
+        if b % 2 == 0 {
+            drums.add(start, &kick(fs, accent), 0.9 * accent, 0.0);
+        }
+        if song.drive > 0.5 && b % 4 == 3 {
+            drums.add(start + (beat_n * 0.5) as usize, &kick(fs, 0.7), 0.6 * gd, 0.0);
+        }
+        if b % 2 == 1 {
+            drums.add(start, &snare_v, (0.55 + 0.25 * song.drive) * gd, 0.1);
+        }
+        for e in 0..2 {
+            let h = hat(fs, &mut rng, e == 1 && b % 4 == 3);
+            let vel = (0.5 + 0.3 * rng.uniform().abs()) * gd;
+            drums.add(start + (e as f64 * beat_n * 0.5) as usize, &h, vel, 0.35);
+        }
+        // Bass: root on the beat, fifth on the off-beat of 4.
+        let root_hz = midi_hz(degree(chord, 0) - 12.0);
+        bass.add(start, &saw_note(fs, root_hz, beat * 0.9, 8, 600.0, 0.004), 0.7 * gb, 0.0);
+        if b % 4 == 3 {
+            let fifth = midi_hz(degree(chord + 4, 0) - 12.0);
+            bass.add(
+                start + (beat_n * 0.5) as usize,
+                &saw_note(fs, fifth, beat * 0.45, 8, 600.0, 0.004),
+                0.6 * gb,
+                0.0,
+            );
+        }
+        // Chords: one per bar, triad spread left-right.
+        if b % 4 == 0 {
+            for (k, pan) in [(0usize, -0.6), (2, 0.6), (4, -0.2)] {
+                let hz = midi_hz(degree(chord + k, 1));
+                chords.add(start, &saw_note(fs, hz, beat * 4.0, 12, 2500.0, 0.08), 0.22 * gc, pan);
+            }
+        }
+        // Melody: a phrase of eighths and quarters walking the scale.
+        if bar % 2 == 1 || b % 3 != 0 {
+            let step = (rng.next_u64() % 5) as usize;
+            let d = chord + [0, 2, 4, 1, 3][step];
+            let hz = midi_hz(degree(d, 2));
+            let len = if rng.next_u64().is_multiple_of(3) { beat * 0.5 } else { beat * 0.95 };
+            melody.add(start, &lead_note(fs, hz, len), 0.55 * gm, 0.15);
+        }
+    }
+    let level = 10f64.powf(song.level_db / 20.0);
+    [drums, bass, chords, melody]
+        .into_iter()
+        .zip(song.stem_db)
+        .map(|(st, db)| {
+            let g = (level * 10f64.powf(db / 20.0)) as f32;
+            [st.l.into_iter().map(|x| x * g).collect(), st.r.into_iter().map(|x| x * g).collect()]
+        })
+        .collect()
+}
+
+/// Renders the song's mix: the sum of its stems.
+pub fn render(song: &Song, rate: u32) -> [Vec<f32>; 2] {
+    let stems = render_stems(song, rate);
+    let n = stems[0][0].len();
+    let mut mix = [vec![0f32; n], vec![0f32; n]];
+    for st in &stems {
+        for c in 0..2 {
+            for (m, s) in mix[c].iter_mut().zip(&st[c]) {
+                *m += s;
+            }
+        }
+    }
+    mix
+}
+
+/// The songs of `sample_album/`: different tempos, keys, levels and dynamics.
+pub fn sample_album_songs() -> Vec<Song> {
+    vec![
+        Song {
+            seed: 1,
+            seconds: 30.0,
+            tempo_bpm: 124.0,
+            root: 45,
+            minor: true,
+            level_db: -6.0,
+            stem_db: [0.0, 0.0, -2.0, -1.0],
+            drive: 0.9,
+        },
+        Song {
+            seed: 2,
+            seconds: 28.0,
+            tempo_bpm: 76.0,
+            root: 48,
+            minor: false,
+            level_db: -16.0,
+            stem_db: [-6.0, -1.0, 1.0, 1.0],
+            drive: 0.2,
+        },
+        Song {
+            seed: 3,
+            seconds: 32.0,
+            tempo_bpm: 100.0,
+            root: 43,
+            minor: true,
+            level_db: -11.0,
+            stem_db: [0.0, 0.0, 0.0, 0.0],
+            drive: 0.6,
+        },
+        Song {
+            seed: 4,
+            seconds: 26.0,
+            tempo_bpm: 140.0,
+            root: 50,
+            minor: false,
+            level_db: -9.0,
+            stem_db: [1.0, 0.0, -1.0, -1.0],
+            drive: 1.0,
+        },
+        Song {
+            seed: 5,
+            seconds: 30.0,
+            tempo_bpm: 90.0,
+            root: 46,
+            minor: true,
+            level_db: -12.0,
+            stem_db: [-1.0, 0.0, 0.0, 0.0],
+            drive: 0.5,
+        },
+    ]
+}
