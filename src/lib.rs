@@ -14,5 +14,7 @@ pub mod qc;
 pub mod render;
 pub mod stems;
 pub mod synth;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 pub use error::{Error, Result};

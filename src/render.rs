@@ -20,9 +20,10 @@ use crate::manifest::{Chain, Deliverable, SampleFormat};
 /// How close to the target a render must land before it is accepted (LU).
 /// Half the ±0.1 LU promise, leaving room for another meter's rounding.
 pub const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
-/// How far under the ceiling the limiter aims at first (dB), so that a
-/// meter with a different interpolator still reads under the ceiling.
-pub const CEILING_MARGIN_DB: f64 = 0.1;
+/// Extra distance under the ceiling for the first pass (dB). The limiter
+/// already keeps its own detector headroom; this grows only when a written
+/// file measures over the ceiling.
+pub const CEILING_MARGIN_DB: f64 = 0.0;
 /// Most render passes per track.
 pub const MAX_PASSES: usize = 8;
 

@@ -114,3 +114,69 @@ pub fn process(
         mean_gain_reduction_db: if left.is_empty() { 0.0 } else { sum_gr / left.len() as f64 },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{db, sine, tone_amplitude};
+
+    /// The documented curve, written out again independently.
+    fn expected_db(x: f64, t: f64, r: f64, w: f64) -> f64 {
+        if x <= t - w / 2.0 {
+            x
+        } else if x >= t + w / 2.0 {
+            t + (x - t) / r
+        } else {
+            x + (1.0 / r - 1.0) * (x - t + w / 2.0).powi(2) / (2.0 * w)
+        }
+    }
+
+    fn steady_state_out_db(s: &CompressorSettings, level_db: f64) -> f64 {
+        let rate = 48000;
+        let amp = 10f64.powf(level_db / 20.0);
+        let x = sine(1000.0, amp, 0.0, 3.0, rate);
+        let (mut l, mut r) = (x.clone(), x);
+        process(s, rate, &mut l, &mut r);
+        db(tone_amplitude(&l[rate as usize * 2..], 1000.0, rate))
+    }
+
+    #[test]
+    fn static_curve_slope_one_below_threshold_and_one_over_ratio_above() {
+        let s = CompressorSettings { threshold_db: -20.0, ratio: 4.0, knee_db: 0.0, ..Default::default() };
+        for level in [-40.0, -30.0, -25.0, -20.0, -15.0, -10.0, -5.0, -1.0] {
+            let out = steady_state_out_db(&s, level);
+            let want = expected_db(level, -20.0, 4.0, 0.0);
+            assert!((out - want).abs() <= 0.2, "in {level} dB: out {out:.2}, curve {want:.2}");
+        }
+    }
+
+    #[test]
+    fn soft_knee_follows_the_documented_quadratic() {
+        let s = CompressorSettings { threshold_db: -18.0, ratio: 3.0, knee_db: 12.0, ..Default::default() };
+        for level in [-26.0, -22.0, -18.0, -14.0, -12.0, -6.0] {
+            let out = steady_state_out_db(&s, level);
+            let want = expected_db(level, -18.0, 3.0, 12.0);
+            assert!((out - want).abs() <= 0.2, "in {level} dB: out {out:.2}, curve {want:.2}");
+        }
+        assert_eq!(s.static_curve_db(-30.0), -30.0);
+    }
+
+    #[test]
+    fn makeup_and_stats() {
+        let s = CompressorSettings {
+            threshold_db: -20.0,
+            ratio: 2.0,
+            knee_db: 0.0,
+            makeup_db: 3.0,
+            ..Default::default()
+        };
+        let rate = 48000;
+        let x = sine(1000.0, 10f64.powf(-10.0 / 20.0), 0.0, 3.0, rate);
+        let (mut l, mut r) = (x.clone(), x);
+        let stats = process(&s, rate, &mut l, &mut r);
+        // -10 dB in: 5 dB of gain reduction, then +3 dB makeup.
+        let out = db(tone_amplitude(&l[rate as usize * 2..], 1000.0, rate));
+        assert!((out - (-12.0)).abs() < 0.2, "out {out:.2}");
+        assert!((stats.max_gain_reduction_db - 5.0).abs() < 0.3, "{stats:?}");
+    }
+}

@@ -45,3 +45,48 @@ pub fn process(settings: &WidthSettings, sample_rate: u32, left: &mut [f32], rig
         *r = (m - s) as f32;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{db, rms, sine};
+
+    fn mid_side_energy(l: &[f32], r: &[f32]) -> (f64, f64) {
+        let m: Vec<f32> = l.iter().zip(r).map(|(a, b)| (a + b) * 0.5).collect();
+        let s: Vec<f32> = l.iter().zip(r).map(|(a, b)| (a - b) * 0.5).collect();
+        (rms(&m), rms(&s))
+    }
+
+    #[test]
+    fn width_zero_is_mono_and_width_two_doubles_the_side() {
+        let rate = 48000;
+        let l0 = sine(440.0, 0.5, 0.0, 1.0, rate);
+        let r0 = sine(660.0, 0.4, 1.0, 1.0, rate);
+        let (mut l, mut r) = (l0.clone(), r0.clone());
+        process(&WidthSettings { width: 0.0, mono_below_hz: None }, rate, &mut l, &mut r);
+        assert!(l.iter().zip(&r).all(|(a, b)| a == b));
+
+        let (m1, s1) = mid_side_energy(&l0, &r0);
+        let (mut l, mut r) = (l0.clone(), r0.clone());
+        process(&WidthSettings { width: 2.0, mono_below_hz: None }, rate, &mut l, &mut r);
+        let (m2, s2) = mid_side_energy(&l, &r);
+        let gain = db(s2 / m2) - db(s1 / m1);
+        assert!((gain - 6.0206).abs() < 0.01, "side/mid rose by {gain:.4} dB");
+    }
+
+    #[test]
+    fn mono_below_removes_side_bass_only() {
+        let rate = 48000;
+        let side_bass = sine(40.0, 0.5, 0.0, 2.0, rate);
+        let side_high = sine(2000.0, 0.5, 0.0, 2.0, rate);
+        let settings = WidthSettings { width: 1.0, mono_below_hz: Some(150.0) };
+        let run = |x: &[f32]| {
+            let (mut l, mut r) = (x.to_vec(), x.iter().map(|v| -v).collect::<Vec<_>>());
+            process(&settings, rate, &mut l, &mut r);
+            let (_, s) = mid_side_energy(&l[rate as usize..], &r[rate as usize..]);
+            db(s / rms(&x[rate as usize..]))
+        };
+        assert!(run(&side_bass) < -20.0);
+        assert!(run(&side_high).abs() < 0.1);
+    }
+}

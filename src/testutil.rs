@@ -1,0 +1,80 @@
+//! Signals and independent measurements for the unit tests. Nothing here
+//! shares code with the processors it checks.
+
+use std::f64::consts::PI;
+
+pub fn sine(freq_hz: f64, amplitude: f64, phase: f64, seconds: f64, rate: u32) -> Vec<f32> {
+    let n = (seconds * rate as f64).round() as usize;
+    (0..n).map(|i| (amplitude * (2.0 * PI * freq_hz * i as f64 / rate as f64 + phase).sin()) as f32).collect()
+}
+
+pub fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+pub fn db(x: f64) -> f64 {
+    20.0 * x.log10()
+}
+
+/// Amplitude of the `freq_hz` component by least-squares projection on sine and cosine.
+pub fn tone_amplitude(x: &[f32], freq_hz: f64, rate: u32) -> f64 {
+    let w = 2.0 * PI * freq_hz / rate as f64;
+    let (mut s, mut c) = (0.0, 0.0);
+    for (i, &v) in x.iter().enumerate() {
+        let (si, ci) = (w * i as f64).sin_cos();
+        s += v as f64 * si;
+        c += v as f64 * ci;
+    }
+    2.0 * (s * s + c * c).sqrt() / x.len() as f64
+}
+
+/// Reference true peak (linear): 16× oversampling by direct evaluation of a
+/// ±256-tap Kaiser-windowed sinc (β = 12), evaluated only near large samples.
+pub fn reference_true_peak(x: &[f32]) -> f64 {
+    const HALF: usize = 256;
+    const OVER: usize = 16;
+    static KERNELS: std::sync::OnceLock<Vec<Vec<f64>>> = std::sync::OnceLock::new();
+    let kernels = KERNELS.get_or_init(|| {
+        let beta = 12.0;
+        let i0 = |v: f64| {
+            let (mut sum, mut term, mut k) = (1.0f64, 1.0f64, 1.0f64);
+            while term > sum * 1e-16 {
+                term *= (v / (2.0 * k)).powi(2);
+                sum += term;
+                k += 1.0;
+            }
+            sum
+        };
+        (1..OVER)
+            .map(|p| {
+                // Tap j multiplies x[c + j - HALF + 1], at distance d = p/OVER - (j - HALF + 1).
+                (0..2 * HALF)
+                    .map(|j| {
+                        let d = p as f64 / OVER as f64 - (j as f64 - HALF as f64 + 1.0);
+                        let r = d / HALF as f64;
+                        let w = if r.abs() >= 1.0 { 0.0 } else { i0(beta * (1.0 - r * r).sqrt()) / i0(beta) };
+                        (PI * d).sin() / (PI * d) * w
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    let peak = x.iter().fold(0f64, |m, &v| m.max(v.abs() as f64));
+    let mut best = peak;
+    let mut padded = vec![0f64; x.len() + 2 * HALF];
+    for (p, &v) in padded[HALF - 1..].iter_mut().zip(x) {
+        *p = v as f64;
+    }
+    for c in 0..x.len() {
+        // Inter-sample overshoot beyond +6 dB needs pathological signals.
+        if (x[c].abs() as f64) < peak * 0.5 && (c + 1 >= x.len() || (x[c + 1].abs() as f64) < peak * 0.5) {
+            continue;
+        }
+        let win = &padded[c..c + 2 * HALF];
+        for k in kernels {
+            let acc: f64 = k.iter().zip(win).map(|(a, b)| a * b).sum();
+            best = best.max(acc.abs());
+        }
+    }
+    best
+}
