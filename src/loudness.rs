@@ -159,3 +159,67 @@ pub fn pooled_loudness<'a>(states: impl IntoIterator<Item = &'a EbuR128> + Clone
     let lra = EbuR128::loudness_range_multiple(states).map_err(meter_error)?;
     Ok((i, lra))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::sine;
+
+    /// A 1 kHz stereo tone at `dbfs` (per channel, sine peak), as EBU Tech 3341 specifies them.
+    fn tone(dbfs: f64, seconds: f64, rate: u32) -> Vec<Vec<f32>> {
+        let x = sine(1000.0, 10f64.powf(dbfs / 20.0), 0.0, seconds, rate);
+        vec![x.clone(), x]
+    }
+
+    fn concat(parts: &[Vec<Vec<f32>>]) -> Vec<Vec<f32>> {
+        (0..2).map(|c| parts.iter().flat_map(|p| p[c].iter().copied()).collect()).collect()
+    }
+
+    #[test]
+    fn ebu_tech_3341_cases_1_to_4() {
+        for rate in [44100, 48000] {
+            // Case 1: -23 dBFS for 20 s reads -23.0 LUFS; case 2: -33 dBFS reads -33.0.
+            for (level, want) in [(-23.0, -23.0), (-33.0, -33.0)] {
+                let (m, _) = measure(&tone(level, 20.0, rate), rate).unwrap();
+                assert!(
+                    (m.integrated_lufs - want).abs() <= 0.1,
+                    "{rate}: {level} dBFS read {}",
+                    m.integrated_lufs
+                );
+                assert!((m.short_term_max_lufs - want).abs() <= 0.1);
+                assert!((m.momentary_max_lufs - want).abs() <= 0.1);
+            }
+            // Case 3: -36 / -23 / -36 dBFS for 10 / 60 / 10 s reads -23.0.
+            let x = concat(&[tone(-36.0, 10.0, rate), tone(-23.0, 60.0, rate), tone(-36.0, 10.0, rate)]);
+            let (m, _) = measure(&x, rate).unwrap();
+            assert!((m.integrated_lufs + 23.0).abs() <= 0.1, "case 3: {}", m.integrated_lufs);
+            // Case 4: -72 / -36 / -23 / -36 / -72 dBFS for 10 / 10 / 60 / 10 / 10 s reads -23.0.
+            let x = concat(&[
+                tone(-72.0, 10.0, rate),
+                tone(-36.0, 10.0, rate),
+                tone(-23.0, 60.0, rate),
+                tone(-36.0, 10.0, rate),
+                tone(-72.0, 10.0, rate),
+            ]);
+            let (m, _) = measure(&x, rate).unwrap();
+            assert!((m.integrated_lufs + 23.0).abs() <= 0.1, "case 4: {}", m.integrated_lufs);
+        }
+    }
+
+    #[test]
+    fn album_loudness_pools_gating_blocks_instead_of_averaging_tracks() {
+        let rate = 48000;
+        let (a, ga) = measure(&tone(-23.0, 20.0, rate), rate).unwrap();
+        let (b, gb) = measure(&tone(-40.0, 20.0, rate), rate).unwrap();
+        let (pooled, _) = pooled_loudness([&ga, &gb]).unwrap();
+        assert!(
+            (pooled + 23.0).abs() <= 0.1,
+            "pooled {pooled}: the quiet track falls under the relative gate"
+        );
+        // Averaging the tracks' energies instead gives about -25.9: not what the album measures.
+        let averaged = 10.0
+            * ((10f64.powf(a.integrated_lufs / 10.0) + 10f64.powf(b.integrated_lufs / 10.0)) / 2.0).log10();
+        assert!((averaged + 25.9).abs() < 0.2);
+        assert!((pooled - averaged).abs() > 2.5);
+    }
+}

@@ -38,3 +38,46 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{db, sine, tone_amplitude};
+
+    fn through(freq: f64, from: u32, to: u32) -> f64 {
+        let x = sine(freq, 0.5, 0.0, 1.0, from);
+        let y = resample(&[x], from, to).unwrap().remove(0);
+        // Measure away from the edges.
+        let n = y.len();
+        db(tone_amplitude(&y[n / 4..3 * n / 4], freq, to) / 0.5)
+    }
+
+    #[test]
+    fn keeps_length_and_alignment() {
+        let mut x = vec![0f32; 48000];
+        x[24000] = 1.0;
+        let y = resample(&[x], 48000, 44100).unwrap().remove(0);
+        assert_eq!(y.len(), 44100);
+        let peak = y.iter().enumerate().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).unwrap().0;
+        assert!((peak as i64 - 22050).abs() <= 1, "impulse moved to {peak}");
+        assert_eq!(output_len(48000 * 60 + 1, 48000, 44100), 2_646_001);
+    }
+
+    #[test]
+    fn passband_is_flat_to_20khz_at_44k1() {
+        for f in [100.0, 1000.0, 5000.0, 10000.0, 15000.0, 18000.0, 19000.0, 20000.0] {
+            let g = through(f, 48000, 44100);
+            assert!(g.abs() <= 0.1, "{f} Hz: {g:.3} dB");
+        }
+    }
+
+    #[test]
+    fn aliasing_is_below_minus_100_db() {
+        // 23 kHz cannot exist at 44.1 kHz: it would fold to 21.1 kHz.
+        let x = sine(23000.0, 0.5, 0.0, 1.0, 48000);
+        let y = resample(&[x], 48000, 44100).unwrap().remove(0);
+        let n = y.len();
+        let alias = db(tone_amplitude(&y[n / 4..3 * n / 4], 44100.0 - 23000.0, 44100) / 0.5);
+        assert!(alias <= -100.0, "alias at 21.1 kHz: {alias:.1} dB");
+    }
+}

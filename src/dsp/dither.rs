@@ -74,3 +74,54 @@ pub fn quantize(samples: &[f32], bits: u32, kind: DitherKind, seed: u64) -> Vec<
 pub fn to_float(q: i32, bits: u32) -> f32 {
     (q as f64 / (1u64 << (bits - 1)) as f64) as f32
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tpdf_error_is_triangular_within_one_lsb_and_has_the_right_power() {
+        // A constant half-way between codes: every output is within ±1 LSB of it
+        // plus rounding, and the total error power is the TPDF figure 1/12 + 1/6 = 1/4 LSB².
+        let x = vec![(1000.5 / 32768.0) as f32; 200_000];
+        let q = quantize(&x, 16, DitherKind::Tpdf, 42);
+        let errors: Vec<f64> = q.iter().map(|&v| v as f64 - 1000.5).collect();
+        assert!(errors.iter().all(|e| e.abs() <= 1.5));
+        let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+        let power = errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64;
+        assert!(mean.abs() < 0.01, "dither adds no DC: mean error {mean}");
+        assert!((power - 0.25).abs() < 0.01, "error power {power} LSB²");
+    }
+
+    #[test]
+    fn undithered_rounding_and_saturation() {
+        let q = quantize(&[0.0, 0.25, -1.0, 1.5, -2.0], 16, DitherKind::None, 0);
+        assert_eq!(q, vec![0, 8192, -32768, 32767, -32768]);
+        let q24 = quantize(&[0.5], 24, DitherKind::None, 0);
+        assert_eq!(q24, vec![1 << 22]);
+    }
+
+    #[test]
+    fn same_seed_same_dither_different_seed_different_dither() {
+        let x: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
+        assert_eq!(quantize(&x, 16, DitherKind::Tpdf, 9), quantize(&x, 16, DitherKind::Tpdf, 9));
+        assert_ne!(quantize(&x, 16, DitherKind::Tpdf, 9), quantize(&x, 16, DitherKind::Tpdf, 10));
+    }
+
+    #[test]
+    fn shaped_dither_moves_noise_out_of_the_low_band() {
+        // Requantization error spectrum: shaped has less energy at low frequencies than flat TPDF.
+        let n = 1 << 16;
+        let x: Vec<f32> = (0..n).map(|i| ((i as f64 * 0.001).sin() * 0.3) as f32).collect();
+        let low_band_power = |kind| {
+            let q = quantize(&x, 16, kind, 5);
+            let e: Vec<f64> = q.iter().zip(&x).map(|(&q, &s)| q as f64 - s as f64 * 32768.0).collect();
+            // A crude low-pass (moving average of 32) keeps roughly the bottom 1/32 of the band.
+            let lp: Vec<f64> = e.windows(32).map(|w| w.iter().sum::<f64>() / 32.0).collect();
+            lp.iter().map(|v| v * v).sum::<f64>() / lp.len() as f64
+        };
+        let flat = low_band_power(DitherKind::Tpdf);
+        let shaped = low_band_power(DitherKind::Shaped);
+        assert!(shaped < flat * 0.25, "low-band error power: shaped {shaped:.2e}, flat {flat:.2e}");
+    }
+}
