@@ -1,0 +1,112 @@
+//! Exit codes and error messages: bad input gets one line, exit 2, and nothing written.
+
+use crate::util::*;
+
+#[test]
+fn a_manifest_error_exits_2_with_file_line_col_and_writes_nothing() {
+    let text = sample_manifest().replace("    offset_lu: -2.0", "    ofset_lu: -2.0");
+    let (tmp, manifest) = album_with("bad-key", &text);
+    let o = run(&["master", manifest.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("album.yaml:28:5: tracks[1].ofset_lu: unknown key `ofset_lu`"), "{err}");
+    assert!(!tmp.path().join("masters").exists(), "nothing is written");
+}
+
+#[test]
+fn a_missing_input_among_good_tracks_exits_2_naming_the_file_and_writes_nothing() {
+    let text = sample_manifest().replace("mixes/03-underpass.wav", "mixes/03-missing.wav");
+    let (tmp, manifest) = album_with("missing", &text);
+    let out = tmp.path().join("out");
+    let o = run(&["master", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("03-missing.wav") && err.contains("cannot open"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(files_under(&out).is_empty(), "nothing is written: {:?}", files_under(&out));
+}
+
+#[test]
+fn a_text_file_named_wav_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("notes.wav");
+    std::fs::write(&bad, "these are session notes, not audio\n").unwrap();
+    let o = run(&["analyze", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("notes.wav: not a readable audio file"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    assert_eq!(run(&["master"]).status.code(), Some(2));
+    assert_eq!(run(&["master", "x.yaml", "--jobs", "lots"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    let (_tmp, manifest) = album_with("jobs0", &sample_manifest());
+    let o = run(&["master", manifest.to_str().unwrap(), "--jobs", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--jobs must be at least 1"));
+}
+
+#[test]
+fn an_output_that_would_overwrite_an_input_is_refused() {
+    // A deliverable named `mixes` writing into the input folder, with a track titled like its input.
+    let audio = sample_album();
+    let tmp = tempfile::tempdir().unwrap();
+    let mixes = tmp.path().join("mixes");
+    std::fs::create_dir_all(&mixes).unwrap();
+    std::fs::copy(audio.join("mixes/01-night-drive.wav"), mixes.join("01 - Night Drive.wav")).unwrap();
+    let before = std::fs::read(mixes.join("01 - Night Drive.wav")).unwrap();
+    let manifest = tmp.path().join("album.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nalbum: {title: T}\ndeliverables: [{name: mixes}]\ntracks:\n  - {title: Night Drive, mix: mixes/01 - Night Drive.wav}\n",
+    )
+    .unwrap();
+    let o = run(&["master", manifest.to_str().unwrap(), "--out", tmp.path().to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("would overwrite this input"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(mixes.join("01 - Night Drive.wav")).unwrap(), before);
+}
+
+#[test]
+fn analyze_json_has_the_contract_shape_and_target_gates_ci() {
+    let audio = sample_album();
+    let a = audio.join("mixes/01-night-drive.wav");
+    let b = audio.join("mixes/02-slow-bloom.wav");
+    let o = run(&["analyze", "--json", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "path",
+        "integrated_lufs",
+        "lra_lu",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+        "momentary_max_lufs",
+        "short_term_max_lufs",
+        "plr_db",
+        "sample_rate",
+        "bit_depth",
+        "channels",
+        "duration_s",
+        "checks",
+    ] {
+        assert!(v["files"][0].get(key).is_some(), "files[0] lacks {key}");
+    }
+    assert!(v["album"]["integrated_lufs"].is_number() && v["album"]["lra_lu"].is_number());
+    // The ballad's premaster sits near -26 LUFS: the streaming gate fails it.
+    let o = run(&["analyze", "--target", "streaming", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("FAILED"));
+    // A master made for that target passes it.
+    let (tmp, manifest) = album_with("gate", &sample_manifest().replace("mode: album", "mode: track"));
+    let out = tmp.path().join("out");
+    let m = run(&["master", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    assert_eq!(m.status.code(), Some(0), "{}", stderr(&m));
+    let master = out.join("streaming/03 - Underpass.wav");
+    let o = run(&["analyze", "--target", "streaming", master.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run(&["analyze", "--target", "no-such-preset", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}

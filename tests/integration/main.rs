@@ -1,0 +1,6 @@
+//! Integration tests: the `lathe` binary end to end, one test binary.
+
+mod util;
+
+mod cli;
+mod master;
