@@ -197,7 +197,7 @@ mod tests {
             ("tp fs/8 67.5deg", vec![sine(fs / 8.0, 1.0, 1.178, 1.0, rate); 2]),
             ("full-scale square 1 kHz", {
                 let sq: Vec<f32> = (0..rate as usize)
-                    .map(|i| if (i * 2000 / rate as usize) % 2 == 0 { 1.0 } else { -1.0 })
+                    .map(|i| if (i * 2000 / rate as usize).is_multiple_of(2) { 1.0 } else { -1.0 })
                     .collect();
                 vec![sq.clone(), sq]
             }),
