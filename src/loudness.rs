@@ -22,8 +22,10 @@ pub struct Measurement {
     pub sample_peak_dbfs: f64,
     pub momentary_max_lufs: f64,
     pub short_term_max_lufs: f64,
-    /// Short-term loudness every [`HOP_S`] seconds (for plots), `-inf` when silent.
+    /// Short-term loudness every [`HOP_S`] seconds (for plots), `-inf` until 3 s have passed.
     pub short_term_lufs: Vec<f32>,
+    /// Momentary loudness every [`HOP_S`] seconds, `-inf` until 400 ms have passed.
+    pub momentary_lufs: Vec<f32>,
     pub duration_s: f64,
 }
 
@@ -44,6 +46,7 @@ pub struct Meter {
     momentary_max: f64,
     short_term_max: f64,
     short_term: Vec<f32>,
+    momentary: Vec<f32>,
 }
 
 fn meter_error(e: ebur128::Error) -> Error {
@@ -67,6 +70,7 @@ impl Meter {
             momentary_max: f64::NEG_INFINITY,
             short_term_max: f64::NEG_INFINITY,
             short_term: Vec::new(),
+            momentary: Vec::new(),
         })
     }
 
@@ -92,10 +96,14 @@ impl Meter {
 
     fn take_reading(&mut self) -> Result<()> {
         let window_full = |s: f64| self.frames as f64 >= s * self.sample_rate as f64 - 0.5;
-        if window_full(0.4) {
+        let m = if window_full(0.4) {
             let m = self.ebu.loudness_momentary().map_err(meter_error)?;
             self.momentary_max = self.momentary_max.max(m);
-        }
+            m
+        } else {
+            f64::NEG_INFINITY
+        };
+        self.momentary.push(m as f32);
         let st = if window_full(3.0) {
             let s = self.ebu.loudness_shortterm().map_err(meter_error)?;
             self.short_term_max = self.short_term_max.max(s);
@@ -121,6 +129,7 @@ impl Meter {
             momentary_max_lufs: self.momentary_max,
             short_term_max_lufs: self.short_term_max,
             short_term_lufs: self.short_term.clone(),
+            momentary_lufs: self.momentary.clone(),
             duration_s: self.frames as f64 / self.sample_rate as f64,
         })
     }
@@ -203,6 +212,99 @@ mod tests {
             ]);
             let (m, _) = measure(&x, rate).unwrap();
             assert!((m.integrated_lufs + 23.0).abs() <= 0.1, "case 4: {}", m.integrated_lufs);
+        }
+    }
+
+    #[test]
+    fn ebu_tech_3341_case_5() {
+        for rate in [44100, 48000] {
+            let x = concat(&[tone(-26.0, 20.0, rate), tone(-20.0, 20.1, rate), tone(-26.0, 20.0, rate)]);
+            let (m, _) = measure(&x, rate).unwrap();
+            assert!((m.integrated_lufs + 23.0).abs() <= 0.1, "{rate}: case 5 read {}", m.integrated_lufs);
+        }
+    }
+
+    /// Alternating tone bursts whose windowed loudness is constant.
+    fn alternating(hi: (f64, f64), lo: (f64, f64), cycles: usize, rate: u32) -> Vec<Vec<f32>> {
+        let parts: Vec<_> =
+            (0..cycles).flat_map(|_| [tone(hi.0, hi.1, rate), tone(lo.0, lo.1, rate)]).collect();
+        concat(&parts)
+    }
+
+    #[test]
+    fn ebu_tech_3341_case_9_short_term_is_constant() {
+        // 1.34 s at -20 dBFS, 1.66 s at -30 dBFS: every 3 s window reads -23.0.
+        for rate in [44100, 48000] {
+            let (m, _) = measure(&alternating((-20.0, 1.34), (-30.0, 1.66), 5, rate), rate).unwrap();
+            let readings: Vec<f32> = m.short_term_lufs.iter().copied().filter(|v| v.is_finite()).collect();
+            assert!(readings.len() > 100);
+            for s in readings {
+                assert!((s + 23.0).abs() <= 0.1, "{rate}: short-term {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn ebu_tech_3341_case_12_momentary_is_constant() {
+        // 0.18 s at -20 dBFS, 0.22 s at -30 dBFS: every 400 ms window reads -23.0.
+        for rate in [44100, 48000] {
+            let (m, _) = measure(&alternating((-20.0, 0.18), (-30.0, 0.22), 25, rate), rate).unwrap();
+            let readings: Vec<f32> = m.momentary_lufs.iter().copied().filter(|v| v.is_finite()).collect();
+            assert!(readings.len() > 80);
+            for v in readings {
+                assert!((v + 23.0).abs() <= 0.1, "{rate}: momentary {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn ebu_tech_3341_cases_15_to_19_true_peak() {
+        // (frequency as a fraction of fs, phase in degrees, peak amplitude in dBFS = expected dBTP).
+        // The tones fade in and out over 20 ms: cutting a tone on at full level is a click whose
+        // band-limited reconstruction really does ring up to 0.4 dB over the tone, and that is
+        // not what these cases measure.
+        let cases = [
+            (0.25, 0.0, -6.0),
+            (0.25, 45.0, -6.0),
+            (1.0 / 6.0, 60.0, -6.0),
+            (0.125, 67.5, -6.0),
+            (0.25, 45.0, 0.0),
+        ];
+        for rate in [44100u32, 48000] {
+            for (frac, phase, level) in cases {
+                let amp = 10f64.powf(level / 20.0);
+                let mut x = sine(rate as f64 * frac, amp, f64::to_radians(phase), 1.0, rate);
+                crate::testutil::fade_ends(&mut x, rate);
+                let (m, _) = measure(&[x.clone(), x], rate).unwrap();
+                let err = m.true_peak_dbtp - level;
+                assert!(
+                    (-0.4..=0.2).contains(&err),
+                    "{rate} Hz, fs*{frac:.3} at {phase} deg: {:.3} dBTP",
+                    m.true_peak_dbtp
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ebu_tech_3342_cases_1_to_4_loudness_range() {
+        let cases: [(&[(f64, f64)], f64); 4] = [
+            (&[(-20.0, 20.0), (-30.0, 20.0)], 10.0),
+            (&[(-20.0, 20.0), (-15.0, 20.0)], 5.0),
+            (&[(-40.0, 20.0), (-20.0, 20.0)], 20.0),
+            (&[(-50.0, 20.0), (-35.0, 20.0), (-20.0, 20.0), (-35.0, 20.0), (-50.0, 20.0)], 15.0),
+        ];
+        for rate in [44100, 48000] {
+            for (i, (parts, want)) in cases.iter().enumerate() {
+                let x = concat(&parts.iter().map(|&(l, s)| tone(l, s, rate)).collect::<Vec<_>>());
+                let (m, _) = measure(&x, rate).unwrap();
+                assert!(
+                    (m.lra_lu - want).abs() <= 1.0,
+                    "{rate}: case {}: LRA {:.2}, want {want}",
+                    i + 1,
+                    m.lra_lu
+                );
+            }
         }
     }
 

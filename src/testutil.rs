@@ -8,6 +8,16 @@ pub fn sine(freq_hz: f64, amplitude: f64, phase: f64, seconds: f64, rate: u32) -
     (0..n).map(|i| (amplitude * (2.0 * PI * freq_hz * i as f64 / rate as f64 + phase).sin()) as f32).collect()
 }
 
+/// Raised-cosine fade in and out over 20 ms, so a test tone starts and stops without a click.
+pub fn fade_ends(x: &mut [f32], rate: u32) {
+    let (fade, n) = (rate as usize / 50, x.len());
+    for i in 0..fade.min(n / 2) {
+        let g = (0.5 - 0.5 * (PI * i as f64 / fade as f64).cos()) as f32;
+        x[i] *= g;
+        x[n - 1 - i] *= g;
+    }
+}
+
 pub fn rms(x: &[f32]) -> f64 {
     (x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / x.len() as f64).sqrt()
 }

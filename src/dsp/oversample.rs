@@ -204,14 +204,8 @@ mod tests {
                 (19000.0, 33.0),
             ] {
                 let mut x = sine(freq, 0.5, phase.to_radians(), 0.5, rate);
-                // Fade in and out: an abrupt onset really does overshoot (Gibbs).
-                let fade = rate as usize / 50;
-                let n = x.len();
-                for i in 0..fade {
-                    let g = 0.5 - 0.5 * (std::f64::consts::PI * i as f64 / fade as f64).cos();
-                    x[i] *= g as f32;
-                    x[n - 1 - i] *= g as f32;
-                }
+                // An abrupt onset really does overshoot (Gibbs): fade in and out.
+                crate::testutil::fade_ends(&mut x, rate);
                 let tp = db(true_peak(&x) as f64);
                 let want = db(0.5);
                 assert!(

@@ -1,0 +1,130 @@
+//! One benchmark per DSP stage, the meter, and the whole default chain, on
+//! 10 s of synthesized music at 44.1 kHz stereo. Throughput is in frames:
+//! divide by 44 100 for the realtime factor of one core.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+use lathe::audio::resample::resample;
+use lathe::dsp::biquad::Shape;
+use lathe::dsp::compressor::{self, CompressorSettings};
+use lathe::dsp::dither::{DitherKind, quantize};
+use lathe::dsp::eq::{Band, BandChannel, Eq};
+use lathe::dsp::limiter::{self, LimiterSettings};
+use lathe::dsp::{oversample, stereo};
+use lathe::loudness;
+use lathe::manifest::{Chain, Deliverable, LimiterTiming, SampleFormat};
+use lathe::render::{RenderSpec, pre_gain, render};
+
+const RATE: u32 = 44100;
+
+fn music() -> Vec<Vec<f32>> {
+    let song = lathe::synth::Song { seconds: 10.0, ..lathe::synth::sample_album_songs()[0].clone() };
+    lathe::synth::render(&song, RATE).to_vec()
+}
+
+fn band(shape: Shape, freq_hz: f64, gain_db: f64) -> Band {
+    Band { shape, freq_hz, gain_db, q: std::f64::consts::FRAC_1_SQRT_2, channel: BandChannel::Stereo }
+}
+
+fn stages(c: &mut Criterion) {
+    let x = music();
+    let frames = x[0].len() as u64;
+    let mut g = c.benchmark_group("stage");
+    g.throughput(Throughput::Elements(frames));
+    g.sample_size(10);
+
+    let eq = Eq::new(
+        &[
+            band(Shape::Highpass, 20.0, 0.0),
+            band(Shape::LowShelf, 120.0, 1.0),
+            band(Shape::Peak, 3000.0, -1.5),
+            band(Shape::HighShelf, 10000.0, 0.5),
+        ],
+        RATE,
+    );
+    g.bench_function("eq_4_bands", |b| {
+        b.iter(|| {
+            let (mut l, mut r) = (x[0].clone(), x[1].clone());
+            eq.process(&mut l, &mut r);
+            black_box(l);
+        })
+    });
+    g.bench_function("compressor", |b| {
+        b.iter(|| {
+            let (mut l, mut r) = (x[0].clone(), x[1].clone());
+            black_box(compressor::process(&CompressorSettings::default(), RATE, &mut l, &mut r));
+        })
+    });
+    g.bench_function("width", |b| {
+        b.iter(|| {
+            let (mut l, mut r) = (x[0].clone(), x[1].clone());
+            stereo::process(
+                &stereo::WidthSettings { width: 1.2, mono_below_hz: Some(120.0) },
+                RATE,
+                &mut l,
+                &mut r,
+            );
+            black_box(l);
+        })
+    });
+    let loud: Vec<Vec<f32>> = x.iter().map(|c| c.iter().map(|v| v * 2.5).collect()).collect();
+    g.bench_function("limiter_true_peak_4x", |b| {
+        b.iter(|| {
+            let mut y = loud.clone();
+            black_box(limiter::process(&LimiterSettings::default(), RATE, &mut y));
+        })
+    });
+    g.bench_function("true_peak_meter", |b| b.iter(|| black_box(oversample::true_peak_dbtp(&loud))));
+    g.bench_function("dither_tpdf_16bit", |b| b.iter(|| black_box(quantize(&x[0], 16, DitherKind::Tpdf, 1))));
+    g.bench_function("loudness_meter", |b| b.iter(|| black_box(loudness::measure(&x, RATE).unwrap())));
+    g.finish();
+
+    let x48 = lathe::synth::render(
+        &lathe::synth::Song { seconds: 10.0, ..lathe::synth::sample_album_songs()[0].clone() },
+        48000,
+    );
+    let mut g = c.benchmark_group("resample");
+    g.throughput(Throughput::Elements(x48[0].len() as u64));
+    g.sample_size(10);
+    g.bench_function("48k_to_44k1", |b| b.iter(|| black_box(resample(&x48, 48000, 44100).unwrap())));
+    g.finish();
+}
+
+fn chain(c: &mut Criterion) {
+    let x = music();
+    let frames = x[0].len() as u64;
+    let chain = Chain {
+        eq: vec![band(Shape::Highpass, 20.0, 0.0)],
+        compressor: None,
+        width: stereo::WidthSettings { width: 1.0, mono_below_hz: None },
+        limiter: LimiterTiming { lookahead_ms: 5.0, release_ms: 100.0, hold_ms: 20.0 },
+    };
+    let deliverables = [Deliverable {
+        name: "master".into(),
+        sample_rate: None,
+        format: SampleFormat::Int24,
+        dither: DitherKind::Tpdf,
+    }];
+    let mut g = c.benchmark_group("chain");
+    g.throughput(Throughput::Elements(frames));
+    g.sample_size(10);
+    g.bench_function("default_chain_render_to_minus_14", |b| {
+        b.iter(|| {
+            let mut y = x.clone();
+            pre_gain(&chain, RATE, &mut y);
+            let spec = RenderSpec {
+                chain: &chain,
+                target_lufs: -14.0,
+                ceiling_dbtp: -1.0,
+                deliverables: &deliverables,
+                seed: 1,
+            };
+            black_box(render(&y, RATE, &spec).unwrap().passes)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, chain);
+criterion_main!(benches);
