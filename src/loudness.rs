@@ -146,10 +146,17 @@ impl Meter {
 
 /// Measures a whole programme; returns the readings and the gating state.
 pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Measurement, EbuR128)> {
-    let mut meter = Meter::new(channels.len(), sample_rate)?;
-    let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
-    meter.feed(&views)?;
-    let tp = crate::dsp::oversample::true_peak_dbtp(channels);
+    // The BS.1770 meter and the true-peak detector read the same samples independently.
+    let (meter, tp) = rayon::join(
+        || -> Result<Meter> {
+            let mut meter = Meter::new(channels.len(), sample_rate)?;
+            let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
+            meter.feed(&views)?;
+            Ok(meter)
+        },
+        || crate::dsp::oversample::true_peak_dbtp(channels),
+    );
+    let meter = meter?;
     Ok((meter.measurement(tp)?, meter.into_state()))
 }
 

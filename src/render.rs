@@ -102,6 +102,36 @@ pub fn measure_pcm(pcm: &Pcm, sample_rate: u32) -> Result<(Measurement, EbuR128,
     Ok((m, gating, full_scale))
 }
 
+/// The premaster's peak envelope, kept across passes. It is exact above
+/// `floor`, so it serves every pass whose limiter threshold (in premaster
+/// units: ceiling less margin less gain) stays above that floor.
+struct Envelope {
+    env: Vec<f32>,
+    floor: f32,
+}
+
+impl Envelope {
+    /// How far below the first pass's threshold the envelope is made exact,
+    /// so later passes with more gain or a lower ceiling can reuse it.
+    const SPAN_DB: f64 = 6.0;
+
+    fn ensure<'a>(
+        slot: &'a mut Option<Envelope>,
+        pre: &[Vec<f32>],
+        lim: &LimiterSettings,
+        gain_db: f64,
+    ) -> &'a [f32] {
+        let needed = limiter::envelope_floor(lim, gain_db);
+        if slot.as_ref().is_none_or(|e| needed < e.floor) {
+            let floor = limiter::envelope_floor(lim, gain_db + Self::SPAN_DB);
+            let views: Vec<&[f32]> = pre.iter().map(|c| c.as_slice()).collect();
+            let env = limiter::peak_envelope(&views, floor);
+            *slot = Some(Envelope { env, floor });
+        }
+        &slot.as_ref().expect("just set").env
+    }
+}
+
 /// One pass: gain, limiter, then per deliverable resample, safety limiter,
 /// quantize and measure.
 fn render_pass(
@@ -110,6 +140,7 @@ fn render_pass(
     spec: &RenderSpec,
     gain_db: f64,
     margin_db: f64,
+    envelope: &mut Option<Envelope>,
 ) -> Result<(LimiterStats, Vec<RenderedOutput>)> {
     let lim = LimiterSettings {
         ceiling_dbtp: spec.ceiling_dbtp - margin_db,
@@ -117,9 +148,12 @@ fn render_pass(
         release_ms: spec.chain.limiter.release_ms,
         hold_ms: spec.chain.limiter.hold_ms,
     };
+    let env = Envelope::ensure(envelope, pre, &lim, gain_db);
+    let curve = limiter::gain_curve_db(&lim, sample_rate, env, gain_db);
     let mut y = pre.to_vec();
     apply_gain_db(&mut y, gain_db);
-    let stats = limiter::process(&lim, sample_rate, &mut y);
+    let stats = limiter::apply_curve(&curve, sample_rate, &mut y);
+    drop(curve);
     let mut outputs = Vec::with_capacity(spec.deliverables.len());
     for (i, d) in spec.deliverables.iter().enumerate() {
         let rate = d.sample_rate.unwrap_or(sample_rate);
@@ -150,8 +184,9 @@ pub fn render(pre: &[Vec<f32>], sample_rate: u32, spec: &RenderSpec) -> Result<R
     let mut margin_db = CEILING_MARGIN_DB;
     let mut prev: Option<(f64, f64)> = None; // (gain, loudness) of the previous pass
     let mut best: Option<(f64, Rendered)> = None;
+    let mut envelope = None;
     for pass in 1..=MAX_PASSES {
-        let (limiter, outputs) = render_pass(pre, sample_rate, spec, gain_db, margin_db)?;
+        let (limiter, outputs) = render_pass(pre, sample_rate, spec, gain_db, margin_db, &mut envelope)?;
         let lufs: Vec<f64> = outputs.iter().map(|o| o.measurement.integrated_lufs).collect();
         let mean = lufs.iter().sum::<f64>() / lufs.len() as f64;
         let worst_err = lufs.iter().map(|l| (l - spec.target_lufs).abs()).fold(0.0, f64::max);
@@ -179,4 +214,106 @@ pub fn render(pre: &[Vec<f32>], sample_rate: u32, spec: &RenderSpec) -> Result<R
     let (_, mut rendered) = best.expect("at least one pass ran");
     rendered.passes = MAX_PASSES;
     Ok(rendered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::biquad::Shape;
+    use crate::dsp::dither::DitherKind;
+    use crate::dsp::eq::{Band, BandChannel};
+    use crate::dsp::stereo::WidthSettings;
+    use crate::manifest::LimiterTiming;
+    use crate::testutil::{db, reference_true_peak};
+
+    fn default_chain() -> Chain {
+        Chain {
+            eq: vec![Band {
+                shape: Shape::Highpass,
+                freq_hz: 20.0,
+                gain_db: 0.0,
+                q: std::f64::consts::FRAC_1_SQRT_2,
+                channel: BandChannel::Stereo,
+            }],
+            compressor: None,
+            width: WidthSettings { width: 1.0, mono_below_hz: None },
+            limiter: LimiterTiming { lookahead_ms: 5.0, release_ms: 100.0, hold_ms: 20.0 },
+        }
+    }
+
+    fn song(i: usize, seconds: f64, rate: u32) -> Vec<Vec<f32>> {
+        let s = crate::synth::Song { seconds, ..crate::synth::sample_album_songs()[i].clone() };
+        crate::synth::render(&s, rate).to_vec()
+    }
+
+    #[test]
+    fn ceiling_and_loudness_hold_after_48k_to_44k1_and_16_bit_dither() {
+        let chain = default_chain();
+        let deliverables = [
+            Deliverable {
+                name: "cd".into(),
+                sample_rate: Some(44100),
+                format: SampleFormat::Int16,
+                dither: DitherKind::Tpdf,
+            },
+            Deliverable {
+                name: "hires".into(),
+                sample_rate: None,
+                format: SampleFormat::Int24,
+                dither: DitherKind::Shaped,
+            },
+        ];
+        for (i, target) in [(3usize, -8.0), (0, -14.0)] {
+            let mut x = song(i, 12.0, 48000);
+            pre_gain(&chain, 48000, &mut x);
+            let spec = RenderSpec {
+                chain: &chain,
+                target_lufs: target,
+                ceiling_dbtp: -1.0,
+                deliverables: &deliverables,
+                seed: 3,
+            };
+            let r = render(&x, 48000, &spec).unwrap();
+            for (o, d) in r.outputs.iter().zip(&deliverables) {
+                let written = o.pcm.to_float();
+                let tp = written.iter().map(|c| db(reference_true_peak(c))).fold(f64::NEG_INFINITY, f64::max);
+                assert!(tp <= -1.0, "{} at {target} LUFS: true peak {tp:.3} dBTP", d.name);
+                let lufs = crate::loudness::integrated(&written, o.sample_rate).unwrap();
+                assert!((lufs - target).abs() <= 0.1, "{}: {lufs:.3} LUFS, target {target}", d.name);
+                assert_eq!(
+                    written[0].len(),
+                    crate::audio::resample::output_len(x[0].len(), 48000, o.sample_rate)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_chain_at_minus_14_keeps_the_loudness_range() {
+        let chain = default_chain();
+        let deliverables = [Deliverable {
+            name: "m".into(),
+            sample_rate: None,
+            format: SampleFormat::Float32,
+            dither: DitherKind::None,
+        }];
+        let mut losses: Vec<f64> = (0..5)
+            .map(|i| {
+                let mut x = song(i, 30.0, 44100);
+                let (before, _) = crate::loudness::measure(&x, 44100).unwrap();
+                pre_gain(&chain, 44100, &mut x);
+                let spec = RenderSpec {
+                    chain: &chain,
+                    target_lufs: -14.0,
+                    ceiling_dbtp: -1.0,
+                    deliverables: &deliverables,
+                    seed: 1,
+                };
+                let r = render(&x, 44100, &spec).unwrap();
+                before.lra_lu - r.outputs[0].measurement.lra_lu
+            })
+            .collect();
+        losses.sort_by(f64::total_cmp);
+        assert!(losses[2] <= 1.0, "median loudness-range loss {:.2} LU ({losses:?})", losses[2]);
+    }
 }

@@ -55,15 +55,21 @@ impl Stem {
     }
 }
 
+/// Recorded drums pass through converters that filter above 20 kHz, so every
+/// noise source and click here is band-limited: nothing piles up at Nyquist,
+/// where no real premaster has energy.
 fn kick(rate: f64, accent: f64) -> Vec<f64> {
     let n = (0.35 * rate) as usize;
+    let click_s = 0.002;
     let mut phase = 0.0;
     (0..n)
         .map(|i| {
             let t = i as f64 / rate;
             let f = 45.0 + 110.0 * (-t * 30.0).exp();
             phase += 2.0 * PI * f / rate;
-            let click = if i < (0.002 * rate) as usize { 0.4 * accent } else { 0.0 };
+            // The beater's click: a 2 ms raised-cosine pulse, not a step.
+            let click =
+                if t < click_s { 0.4 * accent * (0.5 - 0.5 * (2.0 * PI * t / click_s).cos()) } else { 0.0 };
             (phase.sin() + click) * (-t * 7.0).exp()
         })
         .collect()
@@ -71,29 +77,39 @@ fn kick(rate: f64, accent: f64) -> Vec<f64> {
 
 fn snare(rate: f64, rng: &mut Rng) -> Vec<f64> {
     let n = (0.25 * rate) as usize;
-    let mut lp = 0.0;
+    let hp = 1.0 - (-2.0 * PI * 1500.0 / rate).exp();
+    let lp = 1.0 - (-2.0 * PI * 9000.0 / rate).exp();
+    let (mut low, mut s1, mut s2) = (0.0, 0.0, 0.0);
     (0..n)
         .map(|i| {
             let t = i as f64 / rate;
             let noise = rng.uniform() * 2.0;
-            lp += 0.5 * (noise - lp);
+            low += hp * (noise - low);
+            s1 += lp * ((noise - low) - s1);
+            s2 += lp * (s1 - s2);
             let body = (2.0 * PI * 185.0 * t).sin() * (-t * 25.0).exp();
-            (noise - lp) * 0.8 * (-t * 14.0).exp() + 0.5 * body
+            s2 * 1.2 * (-t * 14.0).exp() + 0.5 * body
         })
         .collect()
 }
 
+/// Noise band-passed to where cymbals live (a first-difference high-pass, then
+/// a two-pole low-pass near 12 kHz): bright, but rolling off above 15 kHz as
+/// recorded cymbals do, not peaking at Nyquist as raw differenced noise would.
 fn hat(rate: f64, rng: &mut Rng, open: bool) -> Vec<f64> {
     let n = ((if open { 0.2 } else { 0.05 }) * rate) as usize;
     let decay = if open { 18.0 } else { 70.0 };
-    let mut prev = 0.0;
+    let coef = 1.0 - (-2.0 * PI * 12000.0 / rate).exp();
+    let (mut prev, mut lp1, mut lp2) = (0.0, 0.0, 0.0);
     (0..n)
         .map(|i| {
             let t = i as f64 / rate;
             let x = rng.uniform() * 2.0;
             let hp = x - prev;
             prev = x;
-            hp * 0.35 * (-t * decay).exp()
+            lp1 += coef * (hp - lp1);
+            lp2 += coef * (lp1 - lp2);
+            lp2 * 0.5 * (-t * decay).exp()
         })
         .collect()
 }
@@ -119,15 +135,24 @@ fn saw_note(rate: f64, hz: f64, seconds: f64, harmonics: usize, cutoff_hz: f64, 
         .collect()
 }
 
+/// A soft lead: a band-limited triangle (odd harmonics under 18 kHz) with vibrato.
 fn lead_note(rate: f64, hz: f64, seconds: f64) -> Vec<f64> {
     let n = (seconds * rate) as usize;
+    let harmonics: Vec<f64> =
+        (0..8).map(|k| (2 * k + 1) as f64).filter(|h| h * hz * 1.01 < 18000.0).collect();
     let mut phase = 0.0;
     (0..n)
         .map(|i| {
             let t = i as f64 / rate;
             let vib = 1.0 + 0.004 * (2.0 * PI * 5.5 * t).sin() * (t * 3.0).min(1.0);
             phase += 2.0 * PI * hz * vib / rate;
-            let tri = 2.0 / PI * phase.sin().asin();
+            let tri: f64 = harmonics
+                .iter()
+                .enumerate()
+                .map(|(k, h)| if k % 2 == 0 { 1.0 } else { -1.0 } * (h * phase).sin() / (h * h))
+                .sum::<f64>()
+                * 8.0
+                / (PI * PI);
             let env = (t / 0.01).min(1.0) * (-t * 1.5).exp();
             (0.7 * tri + 0.3 * (2.0 * phase).sin()) * env
         })

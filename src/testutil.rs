@@ -41,6 +41,11 @@ pub fn tone_amplitude(x: &[f32], freq_hz: f64, rate: u32) -> f64 {
 /// Reference true peak (linear): 16× oversampling by direct evaluation of a
 /// ±256-tap Kaiser-windowed sinc (β = 12), evaluated only near large samples.
 pub fn reference_true_peak(x: &[f32]) -> f64 {
+    reference_true_peak_at(x).0
+}
+
+/// [`reference_true_peak`] and where it is, in samples.
+pub fn reference_true_peak_at(x: &[f32]) -> (f64, f64) {
     const HALF: usize = 256;
     const OVER: usize = 16;
     static KERNELS: std::sync::OnceLock<Vec<Vec<f64>>> = std::sync::OnceLock::new();
@@ -71,6 +76,7 @@ pub fn reference_true_peak(x: &[f32]) -> f64 {
     });
     let peak = x.iter().fold(0f64, |m, &v| m.max(v.abs() as f64));
     let mut best = peak;
+    let mut at = x.iter().position(|v| v.abs() as f64 == peak).unwrap_or(0) as f64;
     let mut padded = vec![0f64; x.len() + 2 * HALF];
     for (p, &v) in padded[HALF - 1..].iter_mut().zip(x) {
         *p = v as f64;
@@ -81,10 +87,13 @@ pub fn reference_true_peak(x: &[f32]) -> f64 {
             continue;
         }
         let win = &padded[c..c + 2 * HALF];
-        for k in kernels {
+        for (p, k) in kernels.iter().enumerate() {
             let acc: f64 = k.iter().zip(win).map(|(a, b)| a * b).sum();
-            best = best.max(acc.abs());
+            if acc.abs() > best {
+                best = acc.abs();
+                at = c as f64 + (p + 1) as f64 / OVER as f64;
+            }
         }
     }
-    best
+    (best, at)
 }

@@ -105,15 +105,12 @@ fn moving_average(x: &mut [f32], len: usize) {
     }
 }
 
-/// Computes the gain curve (dB, <= 0) that brings the stereo pair's true peak under the ceiling.
-pub fn gain_curve_db(settings: &LimiterSettings, sample_rate: u32, channels: &[&[f32]]) -> Vec<f32> {
+/// The 4× oversampled peak envelope of a set of channels: `env[n]` is the
+/// largest reconstructed value around sample `n`, exact wherever it exceeds
+/// `floor` (elsewhere, the sample magnitude). Computed once, it serves any
+/// gain: the envelope of `x·g` is `g` times the envelope of `x`.
+pub fn peak_envelope(channels: &[&[f32]], floor: f32) -> Vec<f32> {
     let len = channels.first().map_or(0, |c| c.len());
-    let fs = sample_rate as f64;
-    let lookahead = ((settings.lookahead_ms * 1e-3 * fs).round() as usize).max(2);
-    let hold = (settings.hold_ms * 1e-3 * fs).round() as usize;
-    let ceiling = (settings.ceiling_dbtp - DETECTOR_HEADROOM_DB) as f32;
-    let ceiling_lin = 10f32.powf(ceiling / 20.0);
-
     let mut env = vec![0f32; len];
     for ch in channels {
         for (e, x) in env.iter_mut().zip(ch.iter()) {
@@ -121,13 +118,30 @@ pub fn gain_curve_db(settings: &LimiterSettings, sample_rate: u32, channels: &[&
         }
     }
     for ch in channels {
-        accumulate_peak_envelope(ch, &mut env, ceiling_lin);
+        accumulate_peak_envelope(ch, &mut env, floor);
     }
+    env
+}
+
+/// The gain curve (dB, <= 0) that brings a signal whose peak envelope is
+/// `env`, raised by `input_gain_db`, under the ceiling.
+pub fn gain_curve_db(
+    settings: &LimiterSettings,
+    sample_rate: u32,
+    env: &[f32],
+    input_gain_db: f64,
+) -> Vec<f32> {
+    let fs = sample_rate as f64;
+    let lookahead = ((settings.lookahead_ms * 1e-3 * fs).round() as usize).max(2);
+    let hold = (settings.hold_ms * 1e-3 * fs).round() as usize;
+    let ceiling = (settings.ceiling_dbtp - DETECTOR_HEADROOM_DB) as f32;
+    let threshold = 10f32.powf((ceiling - input_gain_db as f32) / 20.0);
+
     // Required gain (the envelope already counts each interval's peak for both its samples).
-    let mut req = env;
-    for v in req.iter_mut() {
-        *v = if *v > ceiling_lin { ceiling - 20.0 * v.log10() } else { 0.0 };
-    }
+    let req: Vec<f32> = env
+        .iter()
+        .map(|&v| if v > threshold { ceiling - input_gain_db as f32 - 20.0 * v.log10() } else { 0.0 })
+        .collect();
     // Hold and lookahead; computed from `lookahead` samples before the start so the
     // first peaks get their full attack.
     let mut e = sliding_min(&req, (hold + 1).max(GUARD), lookahead + GUARD, lookahead);
@@ -146,12 +160,13 @@ pub fn gain_curve_db(settings: &LimiterSettings, sample_rate: u32, channels: &[&
     e
 }
 
-/// Limits a stereo (or mono) set of channels in place.
-pub fn process(settings: &LimiterSettings, sample_rate: u32, channels: &mut [Vec<f32>]) -> LimiterStats {
-    let curve = {
-        let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
-        gain_curve_db(settings, sample_rate, &views)
-    };
+/// The envelope floor that keeps [`gain_curve_db`] exact for input gains up to `max_gain_db`.
+pub fn envelope_floor(settings: &LimiterSettings, max_gain_db: f64) -> f32 {
+    10f32.powf(((settings.ceiling_dbtp - DETECTOR_HEADROOM_DB - max_gain_db) / 20.0) as f32)
+}
+
+/// Applies a gain curve (dB) to every channel; returns what it did.
+pub fn apply_curve(curve: &[f32], sample_rate: u32, channels: &mut [Vec<f32>]) -> LimiterStats {
     let mut stats = LimiterStats::default();
     let mut sum = 0f64;
     let mut over = 0usize;
@@ -174,6 +189,16 @@ pub fn process(settings: &LimiterSettings, sample_rate: u32, channels: &mut [Vec
     }
     stats.seconds_over_1db = over as f64 / sample_rate as f64;
     stats
+}
+
+/// Limits a stereo (or mono) set of channels in place.
+pub fn process(settings: &LimiterSettings, sample_rate: u32, channels: &mut [Vec<f32>]) -> LimiterStats {
+    let curve = {
+        let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
+        let env = peak_envelope(&views, envelope_floor(settings, 0.0));
+        gain_curve_db(settings, sample_rate, &env, 0.0)
+    };
+    apply_curve(&curve, sample_rate, channels)
 }
 
 #[cfg(test)]
