@@ -47,6 +47,7 @@ pub struct Meter {
     short_term_max: f64,
     short_term: Vec<f32>,
     momentary: Vec<f32>,
+    integrated_only: bool,
 }
 
 fn meter_error(e: ebur128::Error) -> Error {
@@ -71,7 +72,21 @@ impl Meter {
             short_term_max: f64::NEG_INFINITY,
             short_term: Vec::new(),
             momentary: Vec::new(),
+            integrated_only: false,
         })
+    }
+
+    /// A meter of integrated loudness only (no momentary, short-term or LRA readings).
+    pub fn new_integrated(channels: usize, sample_rate: u32) -> Result<Self> {
+        let mut m = Meter::new(channels, sample_rate)?;
+        m.ebu = EbuR128::new(channels as u32, sample_rate, Mode::I).map_err(meter_error)?;
+        m.integrated_only = true;
+        Ok(m)
+    }
+
+    /// Integrated loudness so far.
+    pub fn integrated(&self) -> Result<f64> {
+        self.ebu.loudness_global().map_err(meter_error)
     }
 
     /// Feeds planar audio; any length, readings are taken every [`HOP_S`].
@@ -95,6 +110,9 @@ impl Meter {
     }
 
     fn take_reading(&mut self) -> Result<()> {
+        if self.integrated_only {
+            return Ok(());
+        }
         let window_full = |s: f64| self.frames as f64 >= s * self.sample_rate as f64 - 0.5;
         let m = if window_full(0.4) {
             let m = self.ebu.loudness_momentary().map_err(meter_error)?;

@@ -26,7 +26,7 @@ use crate::progress::Progress;
 use crate::qc::checks::{self, Check, OutputFacts, Severity, Thresholds};
 use crate::qc::report::*;
 use crate::render::{self, RenderSpec};
-use crate::stems::{StemMix, add_stem};
+use crate::stems::{StemFacts, StemInput, StemMix, mixdown};
 
 /// Options of `lathe master`.
 #[derive(Debug, Clone)]
@@ -43,52 +43,41 @@ pub struct Analysis {
     pub measurement: Measurement,
     pub gating: EbuR128,
     pub checks: Vec<Check>,
+    /// For a stems track: what each stem brought.
+    pub stems: Option<Vec<StemFacts>>,
+}
+
+/// A track's audio as a stereo pair, and for stems, what the mix-down learned.
+pub struct Loaded {
+    pub audio: Audio,
+    pub format: SourceFormat,
+    pub stems: Option<(Vec<StemFacts>, f64)>,
 }
 
 /// Decodes a track's audio as a stereo pair: a mix, or its stems summed.
-pub fn load_track(track: &Track) -> Result<(Audio, SourceFormat)> {
+pub fn load_track(track: &Track) -> Result<Loaded> {
     match &track.source {
         TrackSource::Mix(path) => {
-            let (audio, fmt) = decode(path)?;
-            Ok((audio.into_stereo(), fmt))
+            let (audio, format) = decode(path)?;
+            Ok(Loaded { audio: audio.into_stereo(), format, stems: None })
         }
         TrackSource::Stems(stems) => {
-            let mut first: Option<(PathBuf, SourceFormat)> = None;
-            let mut sum: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-            for stem in stems {
-                let (audio, fmt) = decode(&stem.file)?;
-                if let Some((p0, f0)) = &first
-                    && f0.sample_rate != fmt.sample_rate
-                {
-                    return Err(Error::audio(
-                        &stem.file,
-                        format!(
-                            "is at {} Hz but {} is at {} Hz; stems of one track must share a sample rate",
-                            fmt.sample_rate,
-                            p0.display(),
-                            f0.sample_rate
-                        ),
-                    ));
-                }
-                let frames = audio.frames();
-                for ch in &mut sum {
-                    if ch.len() < frames {
-                        ch.resize(frames, 0.0);
-                    }
-                }
-                let mix = StemMix {
-                    gain_db: stem.gain_db,
-                    pan: stem.pan,
-                    mute: stem.mute,
-                    inverted: stem.inverted,
-                    eq: stem.eq.clone(),
-                };
-                add_stem(&mut sum, &audio.channels, &mix, audio.sample_rate);
-                first.get_or_insert((stem.file.clone(), fmt));
-            }
-            let (_, fmt) = first.expect("a stems track has at least one stem");
-            let channels = sum.into_iter().map(|c| c.into_iter().map(|x| x as f32).collect()).collect();
-            Ok((Audio { sample_rate: fmt.sample_rate, channels }, SourceFormat { channels: 2, ..fmt }))
+            let inputs: Vec<StemInput> = stems
+                .iter()
+                .map(|s| StemInput {
+                    name: s.name.clone(),
+                    file: s.file.clone(),
+                    mix: StemMix {
+                        gain_db: s.gain_db,
+                        pan: s.pan,
+                        mute: s.mute,
+                        inverted: s.inverted,
+                        eq: s.eq.clone(),
+                    },
+                })
+                .collect();
+            let m = mixdown(&inputs)?;
+            Ok(Loaded { audio: m.audio, format: m.format, stems: Some((m.stems, m.sum_peak_dbfs)) })
         }
     }
 }
@@ -99,10 +88,13 @@ fn display_path(album: &Album, p: &Path) -> String {
 
 /// Phase 1 for one track.
 fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analysis> {
-    let (audio, format) = load_track(track)?;
+    let Loaded { audio, format, stems } = load_track(track)?;
     let (measurement, gating) = loudness::measure(&audio.channels, audio.sample_rate)?;
     let scan = checks::scan(&audio.channels, th.get("premaster.clipping.min_run") as usize);
-    let checks = checks::premaster(&format, &measurement, &scan, th);
+    let mut checks = checks::premaster(&format, &measurement, &scan, th);
+    if let Some((facts, sum_peak)) = &stems {
+        checks.extend(checks::stems(facts, *sum_peak, format.sample_rate));
+    }
     let input = track.inputs()[0];
     if let Some(c) = checks.iter().find(|c| {
         c.severity == Severity::Fail && (c.id == "premaster.silence" || c.id == "premaster.too_short")
@@ -113,7 +105,7 @@ fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analys
         };
         return Err(Error::audio(what, c.message.clone()));
     }
-    Ok(Analysis { format, measurement, gating, checks })
+    Ok(Analysis { format, measurement, gating, checks, stems: stems.map(|(f, _)| f) })
 }
 
 fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
@@ -211,7 +203,7 @@ fn track_seed(track: &Track) -> u64 {
 }
 
 fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf]) -> Result<Mastered> {
-    let (mut audio, _) = load_track(track)?;
+    let mut audio = load_track(track)?.audio;
     let compressor = render::pre_gain(&track.chain, audio.sample_rate, &mut audio.channels);
     let spec = RenderSpec {
         chain: &track.chain,
@@ -382,6 +374,7 @@ fn build_report(
             },
             outputs,
             checks,
+            stems: an.stems.as_ref().map(|facts| facts.iter().map(|f| stem_report(album, f)).collect()),
         });
     }
 
@@ -458,6 +451,23 @@ fn build_report(
     };
     report.passed = report.worst() != Some(Severity::Fail);
     Ok(report)
+}
+
+fn stem_report(album: &Album, f: &StemFacts) -> StemReport {
+    StemReport {
+        name: f.name.clone(),
+        file: display_path(album, &f.file),
+        gain_db: f.mix.gain_db,
+        pan: f.mix.pan,
+        mute: f.mix.mute,
+        polarity: if f.mix.inverted { "inverted" } else { "normal" },
+        eq_bands: f.mix.eq.len(),
+        channels: f.channels,
+        frames: f.frames,
+        integrated_lufs: f.mixed_lufs,
+        file_peak_dbfs: f.file_peak_dbfs,
+        share_pct: f.share_pct,
+    }
 }
 
 /// Writes every report file atomically.

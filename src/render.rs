@@ -61,7 +61,7 @@ pub fn pre_gain(chain: &Chain, sample_rate: u32, channels: &mut [Vec<f32>]) -> O
     let [left, right] = channels else {
         unreachable!("the renderer works on stereo pairs");
     };
-    let eq = Eq::new(&chain.eq, sample_rate);
+    let mut eq = Eq::new(&chain.eq, sample_rate);
     if !eq.is_empty() {
         eq.process(left, right);
     }

@@ -16,126 +16,206 @@ use crate::error::{Error, Result};
 /// Most channels lathe masters (stereo).
 pub const MAX_CHANNELS: usize = 2;
 
+/// A file being decoded block by block.
+pub struct Reader {
+    path: std::path::PathBuf,
+    format: Box<dyn symphonia::core::formats::FormatReader>,
+    decoder: Box<dyn symphonia::core::codecs::audio::AudioDecoder>,
+    track_id: u32,
+    info: SourceFormat,
+    expected_frames: Option<u64>,
+    /// Decoded frames not yet handed out, and how many of them were.
+    pending: Vec<Vec<f32>>,
+    pending_pos: usize,
+    frames_read: u64,
+    done: bool,
+}
+
+impl Reader {
+    /// Opens and probes a file. More than two channels and an empty file are errors.
+    pub fn open(path: &Path) -> Result<Reader> {
+        let file = File::open(path).map_err(|e| Error::audio(path, format!("cannot open: {e}")))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if size == 0 {
+            return Err(Error::audio(path, "the file is empty"));
+        }
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let format = symphonia::default::get_probe()
+            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+            .map_err(|e| Error::audio(path, format!("not a readable audio file ({})", describe(&e))))?;
+        let track = format
+            .default_track(TrackType::Audio)
+            .ok_or_else(|| Error::audio(path, "no audio track in the file"))?;
+        let track_id = track.id;
+        let expected_frames = track.num_frames;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| Error::audio(path, "no audio codec parameters"))?
+            .clone();
+        let sample_rate =
+            params.sample_rate.ok_or_else(|| Error::audio(path, "the stream has no sample rate"))?;
+        let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
+        if channels > MAX_CHANNELS {
+            return Err(too_many_channels(path, channels));
+        }
+        let float = matches!(
+            params.sample_format,
+            Some(
+                symphonia::core::audio::sample::SampleFormat::F32
+                    | symphonia::core::audio::sample::SampleFormat::F64
+            )
+        );
+        let codec = symphonia::default::get_codecs()
+            .get_audio_decoder(params.codec)
+            .map(|d| d.codec.info.short_name.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| Error::audio(path, format!("unsupported codec ({})", describe(&e))))?;
+        Ok(Reader {
+            path: path.to_path_buf(),
+            format,
+            decoder,
+            track_id,
+            info: SourceFormat { codec, sample_rate, channels, bit_depth: params.bits_per_sample, float },
+            expected_frames,
+            pending: Vec::new(),
+            pending_pos: 0,
+            frames_read: 0,
+            done: false,
+        })
+    }
+
+    /// What the file holds. `channels` may be 0 until the first block for
+    /// formats that do not say in their header.
+    pub fn format(&self) -> &SourceFormat {
+        &self.info
+    }
+
+    /// Frames the header promises, when it says.
+    pub fn expected_frames(&self) -> Option<u64> {
+        self.expected_frames
+    }
+
+    /// Decodes the next packet into `pending`; false at the end of the stream.
+    fn refill(&mut self) -> Result<bool> {
+        let path = &self.path;
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => return Ok(false),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(false);
+                }
+                Err(e) => return Err(Error::audio(path, format!("cannot read: {}", describe(&e)))),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let buf = self
+                .decoder
+                .decode(&packet)
+                .map_err(|e| Error::audio(path, format!("cannot decode: {}", describe(&e))))?;
+            buf.copy_to_vecs_planar::<f32>(&mut self.pending);
+            self.pending_pos = 0;
+            let n = self.pending.len();
+            if n > MAX_CHANNELS {
+                return Err(too_many_channels(path, n));
+            }
+            if self.info.channels == 0 {
+                self.info.channels = n;
+            } else if n != self.info.channels {
+                return Err(Error::audio(path, "the channel count changes inside the stream"));
+            }
+            if self.pending.first().is_some_and(|c| !c.is_empty()) {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Reads up to `max` frames, appending them to `out` (one vector per
+    /// channel). Returns the frames read: 0 only at the end. Checks that the
+    /// samples are finite and, at the end, that the file held what its header promised.
+    pub fn read(&mut self, out: &mut Vec<Vec<f32>>, max: usize) -> Result<usize> {
+        let mut got = 0;
+        while got < max && !self.done {
+            let avail = self.pending.first().map_or(0, |c| c.len()) - self.pending_pos;
+            if avail == 0 {
+                if !self.refill()? {
+                    self.done = true;
+                    self.check_complete()?;
+                }
+                continue;
+            }
+            let take = avail.min(max - got);
+            if out.len() < self.pending.len() {
+                out.resize(self.pending.len(), Vec::new());
+            }
+            for (c, (dst, src)) in out.iter_mut().zip(&self.pending).enumerate() {
+                let block = &src[self.pending_pos..self.pending_pos + take];
+                if let Some(i) = block.iter().position(|s| !s.is_finite()) {
+                    let frame = self.frames_read + i as u64;
+                    return Err(Error::audio(
+                        &self.path,
+                        format!(
+                            "holds a non-finite sample (NaN or Inf) in channel {} at frame {frame} ({:.3} s)",
+                            c + 1,
+                            frame as f64 / self.info.sample_rate as f64
+                        ),
+                    ));
+                }
+                dst.extend_from_slice(block);
+            }
+            self.pending_pos += take;
+            self.frames_read += take as u64;
+            got += take;
+        }
+        Ok(got)
+    }
+
+    fn check_complete(&self) -> Result<()> {
+        let frames = self.frames_read;
+        if frames == 0 {
+            return Err(Error::audio(&self.path, "holds no audio samples"));
+        }
+        if let Some(n) = self.expected_frames
+            && frames < n
+        {
+            let missing = n - frames;
+            return Err(Error::audio(
+                &self.path,
+                format!(
+                    "is truncated: the header promises {n} frames but the file holds {frames} ({missing} frames, {:.3} s, missing)",
+                    missing as f64 / self.info.sample_rate as f64
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn too_many_channels(path: &Path, n: usize) -> Error {
+    Error::audio(path, format!("has {n} channels; lathe masters mono or stereo premasters only"))
+}
+
 /// Decodes a whole file. Mono stays mono here; callers that master turn it into
 /// dual mono. More than two channels, an empty stream, a truncated stream and
 /// non-finite samples are errors that name the file.
 pub fn decode(path: &Path) -> Result<(Audio, SourceFormat)> {
-    let file = File::open(path).map_err(|e| Error::audio(path, format!("cannot open: {e}")))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size == 0 {
-        return Err(Error::audio(path, "the file is empty"));
-    }
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let mut format = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-        .map_err(|e| Error::audio(path, format!("not a readable audio file ({})", describe(&e))))?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or_else(|| Error::audio(path, "no audio track in the file"))?;
-    let track_id = track.id;
-    let expected_frames = track.num_frames;
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or_else(|| Error::audio(path, "no audio codec parameters"))?
-        .clone();
-    let sample_rate =
-        params.sample_rate.ok_or_else(|| Error::audio(path, "the stream has no sample rate"))?;
-    let channel_count = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
-    if channel_count > MAX_CHANNELS {
-        return Err(Error::audio(
-            path,
-            format!("has {channel_count} channels; lathe masters mono or stereo premasters only"),
-        ));
-    }
-    let float = matches!(
-        params.sample_format,
-        Some(
-            symphonia::core::audio::sample::SampleFormat::F32
-                | symphonia::core::audio::sample::SampleFormat::F64
-        )
-    );
-    let bit_depth = params.bits_per_sample;
-    let codec_name = symphonia::default::get_codecs()
-        .get_audio_decoder(params.codec)
-        .map(|d| d.codec.info.short_name.to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| Error::audio(path, format!("unsupported codec ({})", describe(&e))))?;
-
-    let mut channels: Vec<Vec<f32>> = Vec::new();
-    if let Some(n) = expected_frames {
-        let cap = n.min(1 << 31) as usize;
-        channels = (0..channel_count.max(1)).map(|_| Vec::with_capacity(cap)).collect();
-    }
-    let mut scratch: Vec<Vec<f32>> = Vec::new();
-    loop {
-        let packet = match format.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(Error::audio(path, format!("cannot read: {}", describe(&e)))),
-        };
-        if packet.track_id != track_id {
-            continue;
-        }
-        let buf = match decoder.decode(&packet) {
-            Ok(b) => b,
-            Err(e) => return Err(Error::audio(path, format!("cannot decode: {}", describe(&e)))),
-        };
-        buf.copy_to_vecs_planar::<f32>(&mut scratch);
-        if channels.is_empty() {
-            channels = vec![Vec::new(); scratch.len()];
-        }
-        if scratch.len() != channels.len() {
-            return Err(Error::audio(path, "the channel count changes inside the stream"));
-        }
-        if scratch.len() > MAX_CHANNELS {
-            return Err(Error::audio(
-                path,
-                format!("has {} channels; lathe masters mono or stereo premasters only", scratch.len()),
-            ));
-        }
-        for (dst, src) in channels.iter_mut().zip(&scratch) {
-            dst.extend_from_slice(src);
-        }
-    }
-    let frames = channels.first().map_or(0, |c| c.len());
-    if frames == 0 {
-        return Err(Error::audio(path, "holds no audio samples"));
-    }
-    if let Some(n) = expected_frames
-        && (frames as u64) < n
-    {
-        let missing = n - frames as u64;
-        return Err(Error::audio(
-            path,
-            format!(
-                "is truncated: the header promises {n} frames but the file holds {frames} ({missing} frames, {:.3} s, missing)",
-                missing as f64 / sample_rate as f64
-            ),
-        ));
-    }
-    for (c, ch) in channels.iter().enumerate() {
-        if let Some(i) = ch.iter().position(|s| !s.is_finite()) {
-            return Err(Error::audio(
-                path,
-                format!(
-                    "holds a non-finite sample (NaN or Inf) in channel {} at frame {i} ({:.3} s)",
-                    c + 1,
-                    i as f64 / sample_rate as f64
-                ),
-            ));
-        }
-    }
-    let format = SourceFormat { codec: codec_name, sample_rate, channels: channels.len(), bit_depth, float };
-    Ok((Audio { sample_rate, channels }, format))
+    let mut reader = Reader::open(path)?;
+    let cap = reader.expected_frames().map_or(0, |n| n.min(1 << 31) as usize);
+    let mut channels: Vec<Vec<f32>> =
+        (0..reader.format().channels.max(1)).map(|_| Vec::with_capacity(cap)).collect();
+    while reader.read(&mut channels, 1 << 16)? > 0 {}
+    channels.truncate(reader.format().channels.max(1));
+    let format = reader.format().clone();
+    Ok((Audio { sample_rate: format.sample_rate, channels }, format))
 }
 
 fn describe(e: &SymError) -> String {

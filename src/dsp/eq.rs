@@ -21,10 +21,12 @@ pub struct Band {
     pub channel: BandChannel,
 }
 
-/// A configured EQ for one sample rate.
+/// A configured EQ for one sample rate, with its filter state: feeding a
+/// signal block by block gives the same result as feeding it whole.
 #[derive(Debug, Clone)]
 pub struct Eq {
-    bands: Vec<(Coefficients, BandChannel)>,
+    /// Each band with its filters: left and right, or mid (or side) in `[0]`.
+    bands: Vec<(Coefficients, BandChannel, [Biquad; 2])>,
 }
 
 impl Eq {
@@ -33,7 +35,10 @@ impl Eq {
         Eq {
             bands: bands
                 .iter()
-                .map(|b| (Coefficients::design(b.shape, b.freq_hz, b.q, b.gain_db, fs), b.channel))
+                .map(|b| {
+                    let c = Coefficients::design(b.shape, b.freq_hz, b.q, b.gain_db, fs);
+                    (c, b.channel, [Biquad::new(c), Biquad::new(c)])
+                })
                 .collect(),
         }
     }
@@ -46,54 +51,42 @@ impl Eq {
     pub fn magnitude_db(&self, freq_hz: f64, sample_rate: u32, channel: BandChannel) -> f64 {
         self.bands
             .iter()
-            .filter(|(_, ch)| *ch == channel)
-            .map(|(c, _)| c.magnitude_db(freq_hz, sample_rate as f64))
+            .filter(|(_, ch, _)| *ch == channel)
+            .map(|(c, _, _)| c.magnitude_db(freq_hz, sample_rate as f64))
             .sum()
     }
 
     /// Filters a stereo pair in place. Bands run in order; runs of mid/side
     /// bands share one M/S conversion.
-    pub fn process(&self, left: &mut [f32], right: &mut [f32]) {
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
         let mut i = 0;
         while i < self.bands.len() {
-            let (coeffs, channel) = self.bands[i];
-            match channel {
-                BandChannel::Stereo => {
-                    Biquad::new(coeffs).process(left);
-                    Biquad::new(coeffs).process(right);
-                    i += 1;
-                }
-                BandChannel::Mid | BandChannel::Side => {
-                    let end = self.bands[i..]
-                        .iter()
-                        .position(|(_, ch)| *ch == BandChannel::Stereo)
-                        .map_or(self.bands.len(), |p| i + p);
-                    let run = &self.bands[i..end];
-                    let mut mids: Vec<Biquad> = run
-                        .iter()
-                        .filter(|(_, ch)| *ch == BandChannel::Mid)
-                        .map(|(c, _)| Biquad::new(*c))
-                        .collect();
-                    let mut sides: Vec<Biquad> = run
-                        .iter()
-                        .filter(|(_, ch)| *ch == BandChannel::Side)
-                        .map(|(c, _)| Biquad::new(*c))
-                        .collect();
-                    for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                        let mut m = (*l as f64 + *r as f64) * 0.5;
-                        let mut s = (*l as f64 - *r as f64) * 0.5;
-                        for f in &mut mids {
-                            m = f.tick(m);
-                        }
-                        for f in &mut sides {
-                            s = f.tick(s);
-                        }
-                        *l = (m + s) as f32;
-                        *r = (m - s) as f32;
-                    }
-                    i = end;
-                }
+            if self.bands[i].1 == BandChannel::Stereo {
+                let [fl, fr] = &mut self.bands[i].2;
+                fl.process(left);
+                fr.process(right);
+                i += 1;
+                continue;
             }
+            let end = self.bands[i..]
+                .iter()
+                .position(|(_, ch, _)| *ch == BandChannel::Stereo)
+                .map_or(self.bands.len(), |p| i + p);
+            let run = &mut self.bands[i..end];
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                let mut m = (*l as f64 + *r as f64) * 0.5;
+                let mut s = (*l as f64 - *r as f64) * 0.5;
+                for (_, ch, f) in run.iter_mut() {
+                    if *ch == BandChannel::Mid {
+                        m = f[0].tick(m);
+                    } else {
+                        s = f[0].tick(s);
+                    }
+                }
+                *l = (m + s) as f32;
+                *r = (m - s) as f32;
+            }
+            i = end;
         }
     }
 }
@@ -159,7 +152,6 @@ mod tests {
         ];
         let freqs: Vec<f64> = (0..=30).map(|i| 20.0 * 1000f64.powf(i as f64 / 30.0)).collect();
         for band in bands {
-            let eq = Eq::new(&[band], rate);
             let mut worst: f64 = 0.0;
             for &f in &freqs {
                 // Skip the notch's own bin, where the response tends to -inf.
@@ -168,7 +160,7 @@ mod tests {
                 }
                 let x = sine(f, 0.5, 0.0, 3.0, rate);
                 let (mut l, mut r) = (x.clone(), x.clone());
-                eq.process(&mut l, &mut r);
+                Eq::new(&[band], rate).process(&mut l, &mut r);
                 let settle = rate as usize * 2; // skip the filters' transient
                 let measured = db(tone_amplitude(&l[settle..], f, rate) / 0.5);
                 let expected = analog_db(&band, f, rate as f64);
@@ -179,9 +171,34 @@ mod tests {
     }
 
     #[test]
+    fn block_by_block_equals_whole() {
+        let rate = 48000;
+        let bands = [
+            Band { shape: Shape::Peak, freq_hz: 1000.0, gain_db: 4.0, q: 1.0, channel: BandChannel::Stereo },
+            Band {
+                shape: Shape::LowShelf,
+                freq_hz: 200.0,
+                gain_db: -3.0,
+                q: std::f64::consts::FRAC_1_SQRT_2,
+                channel: BandChannel::Side,
+            },
+        ];
+        let x = sine(440.0, 0.5, 0.0, 0.5, rate);
+        let y = sine(660.0, 0.4, 0.0, 0.5, rate);
+        let (mut wl, mut wr) = (x.clone(), y.clone());
+        Eq::new(&bands, rate).process(&mut wl, &mut wr);
+        let (mut bl, mut br) = (x.clone(), y.clone());
+        let mut eq = Eq::new(&bands, rate);
+        for (cl, cr) in bl.chunks_mut(1000).zip(br.chunks_mut(1000)) {
+            eq.process(cl, cr);
+        }
+        assert_eq!((wl, wr), (bl, br));
+    }
+
+    #[test]
     fn side_band_leaves_the_mid_untouched() {
         let rate = 48000;
-        let eq = Eq::new(
+        let mut eq = Eq::new(
             &[Band {
                 shape: Shape::Highpass,
                 freq_hz: 150.0,
@@ -197,6 +214,16 @@ mod tests {
         eq.process(&mut l, &mut r);
         let side_db = db(tone_amplitude(&l[rate as usize..], 60.0, rate) / 0.5);
         let (mut l2, mut r2) = (x.clone(), x.clone());
+        let mut eq = Eq::new(
+            &[Band {
+                shape: Shape::Highpass,
+                freq_hz: 150.0,
+                gain_db: 0.0,
+                q: std::f64::consts::FRAC_1_SQRT_2,
+                channel: BandChannel::Side,
+            }],
+            rate,
+        );
         eq.process(&mut l2, &mut r2);
         let mid_db = db(tone_amplitude(&l2[rate as usize..], 60.0, rate) / 0.5);
         assert!(side_db < -12.0, "side at 60 Hz: {side_db:.2} dB");

@@ -129,7 +129,8 @@ fn timestamp(seconds: f64) -> String {
 /// Sample-level facts about a premaster, gathered in one pass.
 #[derive(Debug, Clone, Default)]
 pub struct SampleScan {
-    /// Runs of consecutive full-scale samples: (start frame, length).
+    /// Runs of consecutive identical full-scale samples (flat tops): (start frame, length).
+    /// Floating-point audio above full scale is not clipped unless it is flat.
     pub clip_runs: Vec<(usize, usize)>,
     pub clip_run_count: usize,
     /// DC offset of the worse channel (linear).
@@ -163,19 +164,26 @@ pub fn scan(channels: &[Vec<f32>], min_clip_run: usize) -> SampleScan {
     for ch in channels {
         let mut run_start = None;
         let mut sum = 0f64;
+        let mut prev = 0f32;
         for (i, &x) in ch.iter().enumerate() {
             sum += x as f64;
             if x.abs() >= near_peak && peak > 0.0 {
                 near += 1;
             }
-            if x.abs() >= FULL_SCALE {
-                run_start.get_or_insert(i);
-            } else if let Some(start) = run_start.take()
-                && i - start >= min_clip_run
-            {
-                s.clip_run_count += 1;
-                if s.clip_runs.len() < 100 {
-                    s.clip_runs.push((start, i - start));
+            let full = x.abs() >= FULL_SCALE;
+            let continues = full && run_start.is_some() && x == prev;
+            prev = x;
+            if !continues {
+                if let Some(start) = run_start.take()
+                    && i - start >= min_clip_run
+                {
+                    s.clip_run_count += 1;
+                    if s.clip_runs.len() < 100 {
+                        s.clip_runs.push((start, i - start));
+                    }
+                }
+                if full {
+                    run_start = Some(i);
                 }
             }
         }
@@ -395,6 +403,65 @@ pub fn album_sample_rates(rates: &[u32]) -> Option<Check> {
     })
 }
 
+/// Checks of a stems track: lengths, silent and clipped stems, a hot sum.
+pub fn stems(facts: &[crate::stems::StemFacts], sum_peak_dbfs: f64, rate: u32) -> Vec<Check> {
+    let mut out = Vec::new();
+    // The first longest and first shortest stem, in manifest order.
+    let long = facts.iter().reduce(|a, b| if b.frames > a.frames { b } else { a });
+    let short = facts.iter().reduce(|a, b| if b.frames < a.frames { b } else { a });
+    if let (Some(long), Some(short)) = (long, short)
+        && long.frames != short.frames
+    {
+        let diff = (long.frames - short.frames) as f64 / rate as f64;
+        out.push(check(
+            "stems.length_mismatch",
+            Severity::Warn,
+            format!(
+                "stem `{}` is {diff:.3} s shorter than `{}`; padded with silence (stems from one session should share a start and length)",
+                short.name, long.name
+            ),
+            diff,
+            Some(0.0),
+        ));
+    }
+    for f in facts.iter().filter(|f| !f.mix.mute) {
+        if f.file_peak_dbfs < -90.0 {
+            out.push(check(
+                "stems.silent",
+                Severity::Warn,
+                format!(
+                    "stem `{}` is silent: check the export (mute it in the manifest if that is intended)",
+                    f.name
+                ),
+                f.file_peak_dbfs,
+                Some(-90.0),
+            ));
+        }
+        if f.clip_runs > 0 {
+            out.push(check(
+                "stems.clipping",
+                Severity::Warn,
+                format!(
+                    "stem `{}` is clipped ({} runs of full-scale samples); re-export it with headroom",
+                    f.name, f.clip_runs
+                ),
+                f.clip_runs as f64,
+                Some(0.0),
+            ));
+        }
+    }
+    if sum_peak_dbfs > 0.0 {
+        out.push(check(
+            "stems.sum_over",
+            Severity::Info,
+            format!("the summed stems peak at {sum_peak_dbfs:+.1} dBFS; fine in floating point, the master gain brings it down"),
+            sum_peak_dbfs,
+            Some(0.0),
+        ));
+    }
+    out
+}
+
 /// What a written master measured, for its checks.
 #[derive(Debug, Clone)]
 pub struct OutputFacts<'a> {
@@ -580,6 +647,10 @@ mod tests {
         let c = premaster(&f, &m, &s, &th);
         let clip = c.iter().find(|c| c.id == "premaster.clipping").unwrap();
         assert!(clip.message.contains("2 runs") && clip.message.contains("0:02.000"), "{}", clip.message);
+        // Floating-point audio over full scale is loud, not clipped, unless it is flat.
+        let hot: Vec<Vec<f32>> =
+            music(-6.0, 5.0, RATE).iter().map(|c| c.iter().map(|v| v * 4.0).collect()).collect();
+        assert_eq!(scan(&hot, 3).clip_run_count, 0);
         // Two isolated full-scale samples are not a run of three.
         let mut y = music(-6.0, 5.0, RATE);
         y[0][500] = 1.0;

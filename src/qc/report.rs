@@ -60,6 +60,28 @@ pub struct TrackReport {
     pub master: MasterReport,
     pub outputs: Vec<OutputReport>,
     pub checks: Vec<Check>,
+    /// For a stems track, each stem's settings and what it brings to the mix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stems: Option<Vec<StemReport>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StemReport {
+    pub name: String,
+    pub file: String,
+    pub gain_db: f64,
+    pub pan: f64,
+    pub mute: bool,
+    pub polarity: &'static str,
+    pub eq_bands: usize,
+    pub channels: usize,
+    pub frames: u64,
+    /// Loudness of the stem as it sits in the premix (after EQ, gain, pan).
+    pub integrated_lufs: f64,
+    /// Sample peak of the stem file.
+    pub file_peak_dbfs: f64,
+    /// Share of the summed stems' loudness energy, percent.
+    pub share_pct: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
