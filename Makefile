@@ -26,8 +26,11 @@ test:
 	$(CARGO) clippy --all-targets --release -- -D warnings
 	$(CARGO) test --release
 
+# Criterion benches per DSP stage and the whole chain, then peak memory of a
+# 16-stem x 8 min track (needs GNU time: apt-get install time).
 bench:
 	$(CARGO) bench
+	bash benches/stems-memory.sh
 
 fmt:
 	$(CARGO) fmt --all

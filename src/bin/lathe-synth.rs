@@ -4,6 +4,7 @@
 //! ```text
 //! lathe-synth sample-album DIR          # DIR/mixes/*.wav, DIR/stems/05/*.wav
 //! lathe-synth album DIR TRACKS SECONDS  # DIR/NN.wav + DIR/album.yaml, for benchmarks
+//! lathe-synth stems DIR COUNT SECONDS   # one track of COUNT 48 kHz stems + DIR/album.yaml
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -85,6 +86,29 @@ fn long_album(dir: &Path, tracks: usize, seconds: f64) -> Result<(), String> {
     std::fs::write(dir.join("album.yaml"), yaml).map_err(|e| e.to_string())
 }
 
+fn stems_track(dir: &Path, count: usize, seconds: f64) -> Result<(), String> {
+    let base = sample_album_songs();
+    let mut yaml = String::from(
+        "version: 1\nalbum: {title: Stems Benchmark, artist: lathe-synth}\ntarget: {preset: streaming, mode: track}\ndeliverables:\n  - {name: streaming, format: wav, sample_rate: 44100, bit_depth: 24}\ntracks:\n  - title: Many Stems\n    stems:\n",
+    );
+    let mut written = 0;
+    let mut song_index = 0;
+    while written < count {
+        let song = Song { seed: 500 + song_index as u64, seconds, ..base[song_index % base.len()].clone() };
+        for (name, st) in STEM_NAMES.iter().zip(render_stems(&song, 48000)) {
+            if written == count {
+                break;
+            }
+            let file = format!("{:02}-{name}.wav", written + 1);
+            write(&dir.join(&file), 48000, &st, Fmt::I24)?;
+            yaml.push_str(&format!("      - {{name: {name}-{}, file: {file}, gain_db: -6}}\n", written + 1));
+            written += 1;
+        }
+        song_index += 1;
+    }
+    std::fs::write(dir.join("album.yaml"), yaml).map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
@@ -93,7 +117,11 @@ fn main() -> ExitCode {
             (Ok(t), Ok(s)) => long_album(&PathBuf::from(dir), t, s),
             _ => Err("TRACKS and SECONDS must be numbers".into()),
         },
-        _ => Err("usage: lathe-synth sample-album DIR | lathe-synth album DIR TRACKS SECONDS".into()),
+        ["stems", dir, count, seconds] => match (count.parse(), seconds.parse()) {
+            (Ok(c), Ok(s)) => stems_track(&PathBuf::from(dir), c, s),
+            _ => Err("COUNT and SECONDS must be numbers".into()),
+        },
+        _ => Err("usage: lathe-synth sample-album DIR | album DIR TRACKS SECONDS | stems DIR COUNT SECONDS".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
