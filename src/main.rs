@@ -67,6 +67,13 @@ fn run(cli: Cli) -> Result<u8, Error> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C: remove the masters being written (finished ones are complete
+    // under their final names) and stop at once.
+    let _ = ctrlc::set_handler(|| {
+        lathe::audio::encode::remove_live_temp_files();
+        eprintln!("lathe: interrupted; no partial master was left under a final name");
+        std::process::exit(130);
+    });
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -238,6 +238,23 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     // Phase 1: analyze (every input decoded and checked before anything is written).
     let analyses = analyze(album, opts.jobs, progress)?;
 
+    // Outputs WAV cannot hold (4 GiB) are refused before anything is written.
+    for (track, an) in album.tracks.iter().zip(&analyses) {
+        for d in &album.deliverables {
+            let rate = d.sample_rate.unwrap_or(an.format.sample_rate);
+            let frames = (an.measurement.duration_s * rate as f64).ceil() as u64;
+            let bytes = 44 + frames * 2 * (d.format.bits() as u64 / 8);
+            if bytes > crate::audio::encode::WAV_MAX_BYTES {
+                return Err(Error::Usage(format!(
+                    "{}: the `{}` master would be {:.2} GiB, past the 4 GiB a WAV file can hold; use a lower rate or bit depth, or split the track",
+                    track.title,
+                    d.name,
+                    bytes as f64 / (1u64 << 30) as f64
+                )));
+            }
+        }
+    }
+
     // Phase 2: plan.
     let pre_lufs: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
     let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();

@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
@@ -56,6 +57,19 @@ impl Pcm {
 /// WAV (RIFF) sizes are 32-bit.
 pub const WAV_MAX_BYTES: u64 = u32::MAX as u64;
 
+/// Temporary files being written, so an interrupt can remove them.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every temporary file still being written (for an interrupt
+/// handler, just before the process exits). Final names are only ever made
+/// by renaming a complete file, so nothing partial is left under one.
+pub fn remove_live_temp_files() {
+    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    for p in live.iter() {
+        let _ = fs::remove_file(p);
+    }
+}
+
 /// A temporary file that is removed unless it was renamed into place.
 pub struct TempFile {
     path: PathBuf,
@@ -67,7 +81,12 @@ impl TempFile {
     pub fn beside(target: &Path) -> Self {
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let path = target.with_file_name(format!(".{name}.{}.lathe-tmp", std::process::id()));
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(path.clone());
         TempFile { path, armed: true }
+    }
+
+    fn forget(&self) {
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| p != &self.path);
     }
 
     pub fn path(&self) -> &Path {
@@ -78,6 +97,7 @@ impl TempFile {
     pub fn persist(mut self, target: &Path) -> Result<()> {
         fs::rename(&self.path, target).map_err(|e| Error::io(target, e))?;
         self.armed = false;
+        self.forget();
         Ok(())
     }
 }
@@ -86,6 +106,7 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         if self.armed {
             let _ = fs::remove_file(&self.path);
+            self.forget();
         }
     }
 }

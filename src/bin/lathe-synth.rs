@@ -121,7 +121,10 @@ fn main() -> ExitCode {
             (Ok(c), Ok(s)) => stems_track(&PathBuf::from(dir), c, s),
             _ => Err("COUNT and SECONDS must be numbers".into()),
         },
-        _ => Err("usage: lathe-synth sample-album DIR | album DIR TRACKS SECONDS | stems DIR COUNT SECONDS".into()),
+        _ => {
+            Err("usage: lathe-synth sample-album DIR | album DIR TRACKS SECONDS | stems DIR COUNT SECONDS"
+                .into())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
