@@ -4,5 +4,6 @@ mod util;
 
 mod cli;
 mod master;
+mod properties;
 mod reliability;
 mod stems;
