@@ -157,6 +157,24 @@ pub fn sanitize_title(title: &str) -> String {
     if short.is_empty() { "Untitled".into() } else { short }
 }
 
+/// Makes text from the manifest safe for a one-line error: control characters
+/// (a key can span lines in YAML) are escaped, and very long text is cut.
+fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 300 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A YAML text being read, for locating errors.
 pub(crate) struct Source<'a> {
     pub file: &'a Path,
@@ -170,8 +188,8 @@ impl Source<'_> {
             file: self.file.to_path_buf(),
             line,
             column,
-            path: path.to_string(),
-            message: message.into(),
+            path: one_line(path),
+            message: one_line(&message.into()),
         }
     }
 }
@@ -198,7 +216,13 @@ pub(crate) fn parse_yaml<T: DeserializeOwned>(src: &Source) -> Result<T, Manifes
         if message.starts_with("missing field") {
             message = message.replacen("missing field", "missing key", 1);
         }
-        ManifestError { file: src.file.to_path_buf(), line, column, path, message }
+        ManifestError {
+            file: src.file.to_path_buf(),
+            line,
+            column,
+            path: one_line(&path),
+            message: one_line(&message),
+        }
     })
 }
 
@@ -775,6 +799,16 @@ mod tests {
             assert!(e.message.contains(words), "{e}");
             assert!(!e.to_string().contains('\n'), "one line: {e}");
         }
+    }
+
+    #[test]
+    fn a_key_spanning_lines_still_gives_a_one_line_error() {
+        // Found by fuzzing: a plain-scalar key folded over several lines.
+        let e = err(
+            "version: 1\nalbum: {title: T}\nchain:\n  eq:\n    - {type: peak, fre\n\n\n  S: 1, freq_hz: 100}\ntracks: []\n",
+        );
+        assert!(!e.to_string().contains('\n'), "{e}");
+        assert!(e.message.contains("unknown key"), "{e}");
     }
 
     #[test]

@@ -110,3 +110,12 @@ fn analyze_json_has_the_contract_shape_and_target_gates_ci() {
     let o = run(&["analyze", "--target", "no-such-preset", a.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    // Inputs the fuzzers once broke lathe with (tests/fixtures/fuzz).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let o = run(&["check", dir.join("manifest-multiline-key.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
