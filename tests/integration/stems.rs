@@ -112,6 +112,7 @@ fn null_test(settings: [(f64, f64, bool, bool); 4]) {
     let a = read_float(&out.join("float/01 - Premix.wav"));
     let b = read_float(&out.join("float/02 - Stems.wav"));
     let r = residual_db(&a, &b);
+    eprintln!("stems null residual: {r:.1} dB for {settings:?}");
     assert!(r <= -90.0, "{settings:?}: null residual {r:.1} dB");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
