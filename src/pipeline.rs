@@ -26,7 +26,7 @@ use crate::progress::Progress;
 use crate::qc::checks::{self, Check, OutputFacts, Severity, Thresholds};
 use crate::qc::report::*;
 use crate::render::{self, RenderSpec};
-use crate::stems::{StemFacts, StemInput, StemMix, mixdown};
+use crate::stems::{StemFacts, mixdown};
 
 /// Options of `lathe master`.
 #[derive(Debug, Clone)]
@@ -62,21 +62,7 @@ pub fn load_track(track: &Track) -> Result<Loaded> {
             Ok(Loaded { audio: audio.into_stereo(), format, stems: None })
         }
         TrackSource::Stems(stems) => {
-            let inputs: Vec<StemInput> = stems
-                .iter()
-                .map(|s| StemInput {
-                    name: s.name.clone(),
-                    file: s.file.clone(),
-                    mix: StemMix {
-                        gain_db: s.gain_db,
-                        pan: s.pan,
-                        mute: s.mute,
-                        inverted: s.inverted,
-                        eq: s.eq.clone(),
-                    },
-                })
-                .collect();
-            let m = mixdown(&inputs)?;
+            let m = mixdown(stems)?;
             Ok(Loaded { audio: m.audio, format: m.format, stems: Some((m.stems, m.sum_peak_dbfs)) })
         }
     }

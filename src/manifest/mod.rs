@@ -17,6 +17,7 @@ use crate::dsp::dither::DitherKind;
 use crate::dsp::eq::{Band, BandChannel};
 use crate::dsp::stereo::WidthSettings;
 use crate::error::{Error, ManifestError};
+use crate::stems::{StemInput, StemMix};
 pub use raw::Mode;
 use raw::*;
 
@@ -78,20 +79,9 @@ pub struct Deliverable {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stem {
-    pub name: String,
-    pub file: PathBuf,
-    pub gain_db: f64,
-    pub pan: f64,
-    pub mute: bool,
-    pub inverted: bool,
-    pub eq: Vec<Band>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
 pub enum TrackSource {
     Mix(PathBuf),
-    Stems(Vec<Stem>),
+    Stems(Vec<StemInput>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -623,21 +613,24 @@ impl Resolver<'_> {
                     if !names.insert(s.name.clone()) {
                         return Err(self.src.error(&sp("name"), format!("two stems are named `{}`", s.name)));
                     }
-                    out.push(Stem {
+                    let gain_db = check_range(
+                        self,
+                        &sp("gain_db"),
+                        s.gain_db.unwrap_or(0.0),
+                        -60.0,
+                        24.0,
+                        "the stem gain",
+                    )?;
+                    out.push(StemInput {
                         name: s.name.clone(),
                         file: self.root.join(&s.file),
-                        gain_db: check_range(
-                            self,
-                            &sp("gain_db"),
-                            s.gain_db.unwrap_or(0.0),
-                            -60.0,
-                            24.0,
-                            "the stem gain",
-                        )?,
-                        pan: check_range(self, &sp("pan"), s.pan.unwrap_or(0.0), -1.0, 1.0, "pan")?,
-                        mute: s.mute.unwrap_or(false),
-                        inverted: s.polarity == Some(Polarity::Inverted),
-                        eq: self.bands(&sp("eq"), s.eq.as_deref().unwrap_or(&[]))?,
+                        mix: StemMix {
+                            gain_db,
+                            pan: check_range(self, &sp("pan"), s.pan.unwrap_or(0.0), -1.0, 1.0, "pan")?,
+                            mute: s.mute.unwrap_or(false),
+                            inverted: s.polarity == Some(Polarity::Inverted),
+                            eq: self.bands(&sp("eq"), s.eq.as_deref().unwrap_or(&[]))?,
+                        },
                     });
                 }
                 TrackSource::Stems(out)
