@@ -115,7 +115,8 @@ pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<Anal
         .par_iter()
         .map(|path| {
             let (audio, fmt) = decode(path)?;
-            let (m, gating) = loudness::measure(&audio.channels, audio.sample_rate)?;
+            let (m, gating) = loudness::measure(&audio.channels, audio.sample_rate)
+                .map_err(|e| Error::audio(path, e.to_string()))?;
             let scan = checks::scan(&audio.channels, th.get("premaster.clipping.min_run") as usize);
             let mut report = FileReport {
                 path: path.display().to_string(),

@@ -75,13 +75,14 @@ fn display_path(album: &Album, p: &Path) -> String {
 /// Phase 1 for one track.
 fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analysis> {
     let Loaded { audio, format, stems } = load_track(track)?;
-    let (measurement, gating) = loudness::measure(&audio.channels, audio.sample_rate)?;
+    let input = track.inputs()[0];
+    let (measurement, gating) = loudness::measure(&audio.channels, audio.sample_rate)
+        .map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
     let scan = checks::scan(&audio.channels, th.get("premaster.clipping.min_run") as usize);
     let mut checks = checks::premaster(&format, &measurement, &scan, th);
     if let Some((facts, sum_peak)) = &stems {
         checks.extend(checks::stems(facts, *sum_peak, format.sample_rate));
     }
-    let input = track.inputs()[0];
     if let Some(c) = checks.iter().find(|c| {
         c.severity == Severity::Fail && (c.id == "premaster.silence" || c.id == "premaster.too_short")
     }) {

@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 
 /// Most channels lathe masters (stereo).
 pub const MAX_CHANNELS: usize = 2;
+/// Sample rates lathe reads: anything a real premaster uses.
+pub const RATES_HZ: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 
 /// A file being decoded block by block.
 pub struct Reader {
@@ -60,6 +62,14 @@ impl Reader {
             .clone();
         let sample_rate =
             params.sample_rate.ok_or_else(|| Error::audio(path, "the stream has no sample rate"))?;
+        if !RATES_HZ.contains(&sample_rate) {
+            return Err(Error::audio(
+                path,
+                format!(
+                    "declares a sample rate of {sample_rate} Hz; lathe reads 1 kHz to 768 kHz (is the header damaged?)"
+                ),
+            ));
+        }
         let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
         if channels > MAX_CHANNELS {
             return Err(too_many_channels(path, channels));

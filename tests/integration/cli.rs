@@ -118,4 +118,11 @@ fn fuzzer_findings_stay_fixed() {
     let o = run(&["check", dir.join("manifest-multiline-key.yaml").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    let o = run(&["analyze", dir.join("decode-absurd-sample-rate.wav").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("decode-absurd-sample-rate.wav: declares a sample rate of 2147527748 Hz"),
+        "{}",
+        stderr(&o)
+    );
 }
