@@ -4,7 +4,7 @@ SAMPLE := sample_album
 LATHE := target/release/lathe
 SYNTH := target/release/lathe-synth
 
-.PHONY: build demo test bench fmt clippy clean sample-audio
+.PHONY: build demo test bench fuzz fmt clippy clean sample-audio
 
 build:
 	$(CARGO) build --release --bins
@@ -31,6 +31,13 @@ test:
 bench:
 	$(CARGO) bench
 	bash benches/stems-memory.sh
+
+# Ten minutes on each fuzz target (cargo install cargo-fuzz; libFuzzer's flags
+# need RUSTC_BOOTSTRAP on a stable toolchain). Crashes land in fuzz/artifacts/.
+FUZZ_SECONDS ?= 600
+fuzz:
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O manifest -- -max_total_time=$(FUZZ_SECONDS)
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O decode_analyze -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536
 
 fmt:
 	$(CARGO) fmt --all
