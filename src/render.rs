@@ -41,7 +41,6 @@ pub struct RenderedOutput {
 pub struct Rendered {
     pub gain_db: f64,
     pub passes: usize,
-    pub compressor: Option<CompressorStats>,
     pub limiter: LimiterStats,
     pub outputs: Vec<RenderedOutput>,
 }
@@ -193,7 +192,7 @@ pub fn render(pre: &[Vec<f32>], sample_rate: u32, spec: &RenderSpec) -> Result<R
         let worst_tp = outputs.iter().map(|o| o.measurement.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max);
         let tp_ok = worst_tp <= spec.ceiling_dbtp;
         let score = worst_err + if tp_ok { 0.0 } else { 100.0 + worst_tp - spec.ceiling_dbtp };
-        let rendered = Rendered { gain_db, passes: pass, compressor: None, limiter, outputs };
+        let rendered = Rendered { gain_db, passes: pass, limiter, outputs };
         if worst_err <= LOUDNESS_TOLERANCE_LU && tp_ok {
             return Ok(rendered);
         }
