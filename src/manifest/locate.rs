@@ -13,8 +13,10 @@ pub struct Locator {
 impl Locator {
     pub fn new(text: &str) -> Self {
         let mut positions = HashMap::new();
+        // Stop at the first parse error: the parser repeats it forever.
         let mut events = Parser::new_from_str(text)
-            .filter_map(|e| e.ok())
+            .map_while(|e| e.ok())
+            .fuse()
             .map(|(ev, span)| (ev, (span.start.line(), span.start.col() + 1)));
         // Skip to the root node.
         let mut first = None;
@@ -79,5 +81,26 @@ fn walk<'a>(
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keys_and_items() {
+        let l = Locator::new("version: 1\ntracks:\n  - title: a\n    mix: x\n  - {title: b, mix: y}\n");
+        assert_eq!(l.find("tracks[0].mix"), (4, 5));
+        assert_eq!(l.find("tracks[1].mix"), (5, 16));
+        assert_eq!(l.find("tracks[1].nope"), (5, 5), "an unknown key falls back to its parent");
+    }
+
+    #[test]
+    fn stops_on_broken_yaml() {
+        // Found by fuzzing: after an error the parser repeats it forever.
+        for text in ["a: [", "- {b: ", "k: 'open", "a:\n  - b\n c: d\n", "\t- x"] {
+            let _ = Locator::new(text).find("a.b");
+        }
     }
 }
