@@ -148,8 +148,8 @@ pub fn mixdown(inputs: &[StemInput]) -> Result<Mixdown> {
     }
     let (_, format) = first.ok_or_else(|| Error::Render("a stems track needs at least one stem".into()))?;
     let rate = format.sample_rate;
-    let longest = lanes.iter().filter_map(|l| l.reader.expected_frames()).max().unwrap_or(0);
-    let mut out = [Vec::with_capacity(longest as usize), Vec::with_capacity(longest as usize)];
+    let longest = lanes.iter().map(|l| l.reader.capacity_hint()).max().unwrap_or(0);
+    let mut out = [Vec::with_capacity(longest), Vec::with_capacity(longest)];
     let mut acc = [vec![0f64; BLOCK], vec![0f64; BLOCK]];
     let mut stereo = [Vec::with_capacity(BLOCK), Vec::with_capacity(BLOCK)];
     loop {

@@ -31,6 +31,7 @@ pub struct Reader {
     pending_pos: usize,
     frames_read: u64,
     done: bool,
+    file_size: u64,
 }
 
 impl Reader {
@@ -99,6 +100,7 @@ impl Reader {
             pending_pos: 0,
             frames_read: 0,
             done: false,
+            file_size: size,
         })
     }
 
@@ -111,6 +113,13 @@ impl Reader {
     /// Frames the header promises, when it says.
     pub fn expected_frames(&self) -> Option<u64> {
         self.expected_frames
+    }
+
+    /// Frames worth reserving up front: what the header promises, but never
+    /// more than a file of this size could hold (a damaged header can claim
+    /// billions of frames).
+    pub fn capacity_hint(&self) -> usize {
+        self.expected_frames.unwrap_or(0).min(self.file_size) as usize
     }
 
     /// Decodes the next packet into `pending`; false at the end of the stream.
@@ -219,7 +228,7 @@ fn too_many_channels(path: &Path, n: usize) -> Error {
 /// non-finite samples are errors that name the file.
 pub fn decode(path: &Path) -> Result<(Audio, SourceFormat)> {
     let mut reader = Reader::open(path)?;
-    let cap = reader.expected_frames().map_or(0, |n| n.min(1 << 31) as usize);
+    let cap = reader.capacity_hint();
     let mut channels: Vec<Vec<f32>> =
         (0..reader.format().channels.max(1)).map(|_| Vec::with_capacity(cap)).collect();
     while reader.read(&mut channels, 1 << 16)? > 0 {}
