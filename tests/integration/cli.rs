@@ -124,5 +124,8 @@ fn fuzzer_findings_stay_fixed() {
         stderr(&o).contains("decode-absurd-sample-rate.wav: declares a sample rate of 2147527748 Hz"),
         "{}",
         stderr(&o)
-    );
+    ); // A header claiming billions of frames must not make lathe reserve gigabytes.
+    let o = run(&["analyze", dir.join("decode-huge-frame-count.wav").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("decode-huge-frame-count.wav: "), "{}", stderr(&o));
 }
