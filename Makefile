@@ -26,10 +26,12 @@ test:
 	$(CARGO) clippy --all-targets --release -- -D warnings
 	$(CARGO) test --release
 
-# Criterion benches per DSP stage and the whole chain, then peak memory of a
+# Criterion benches per DSP stage and the whole chain, the realtime factor of
+# `lathe analyze` (ANALYZE_DIR=... for your own music), then peak memory of a
 # 16-stem x 8 min track (needs GNU time: apt-get install time).
 bench:
 	$(CARGO) bench
+	bash benches/analyze-speed.sh
 	bash benches/stems-memory.sh
 
 # Ten minutes on each fuzz target (cargo install cargo-fuzz; libFuzzer's flags
