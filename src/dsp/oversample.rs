@@ -87,9 +87,22 @@ fn dot(a: &[f32; TAPS], b: &[f32]) -> f32 {
     acc.iter().sum()
 }
 
-/// Largest |x| over each block of `TAPS` samples.
-fn block_max(x: &[f32]) -> Vec<f32> {
-    x.chunks(TAPS).map(|c| c.iter().fold(0f32, |m, v| m.max(v.abs()))).collect()
+/// Samples per block of the pruning bound.
+const BLOCK: usize = 16;
+
+/// For each block of [`BLOCK`] samples, the largest |x| over every window
+/// `x[n-HALF+1 ..= n+HALF]` of a sample `n` in that block: the exact input to
+/// the bound `Σ|h|·max|x|` that interpolation cannot exceed.
+fn window_max_per_block(x: &[f32]) -> Vec<f32> {
+    let block_max: Vec<f32> = x.chunks(BLOCK).map(|c| c.iter().fold(0f32, |m, v| m.max(v.abs()))).collect();
+    let reach = HALF.div_ceil(BLOCK); // blocks a window reaches beyond its own
+    (0..block_max.len())
+        .map(|b| {
+            let lo = b.saturating_sub(reach);
+            let hi = (b + reach).min(block_max.len() - 1);
+            block_max[lo..=hi].iter().fold(0f32, |m, &v| m.max(v))
+        })
+        .collect()
 }
 
 /// Vertex of the parabola through three equally spaced magnitudes whose middle one is largest.
@@ -130,19 +143,11 @@ fn for_each_peak_avx2(x: &[f32], floor: f32, f: impl FnMut(usize, f32)) {
 #[inline(always)]
 fn for_each_peak_portable(x: &[f32], floor: f32, mut f: impl FnMut(usize, f32)) {
     let flt = filter();
-    let blocks = block_max(x);
+    let bounds = window_max_per_block(x);
     let mut padded = vec![0f32; x.len() + TAPS];
     padded[HALF - 1..HALF - 1 + x.len()].copy_from_slice(x);
-    let nb = blocks.len();
     for n in 0..x.len() {
-        // The window x[n-HALF+1 ..= n+HALF] lies within blocks b-1 ..= b+1.
-        let b = n / TAPS;
-        let bound = blocks[b].max(if b > 0 { blocks[b - 1] } else { 0.0 }).max(if b + 1 < nb {
-            blocks[b + 1]
-        } else {
-            0.0
-        });
-        if bound * flt.l1 <= floor {
+        if bounds[n / BLOCK] * flt.l1 <= floor {
             continue;
         }
         let win = &padded[n..n + TAPS];
