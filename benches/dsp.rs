@@ -13,7 +13,7 @@ use lathe::dsp::eq::{Band, BandChannel, Eq};
 use lathe::dsp::limiter::{self, LimiterSettings};
 use lathe::dsp::{oversample, stereo};
 use lathe::loudness;
-use lathe::manifest::{Chain, Deliverable, LimiterTiming, SampleFormat};
+use lathe::manifest::{Chain, Deliverable, SampleFormat};
 use lathe::render::{RenderSpec, pre_gain, render};
 
 const RATE: u32 = 44100;
@@ -91,12 +91,7 @@ fn stages(c: &mut Criterion) {
 fn chain(c: &mut Criterion) {
     let x = music();
     let frames = x[0].len() as u64;
-    let chain = Chain {
-        eq: vec![band(Shape::Highpass, 20.0, 0.0)],
-        compressor: None,
-        width: stereo::WidthSettings { width: 1.0, mono_below_hz: None },
-        limiter: LimiterTiming { lookahead_ms: 5.0, release_ms: 100.0, hold_ms: 20.0 },
-    };
+    let chain = Chain::default();
     let deliverables = [Deliverable {
         name: "master".into(),
         sample_rate: None,

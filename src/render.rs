@@ -218,27 +218,8 @@ pub fn render(pre: &[Vec<f32>], sample_rate: u32, spec: &RenderSpec) -> Result<R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::biquad::Shape;
     use crate::dsp::dither::DitherKind;
-    use crate::dsp::eq::{Band, BandChannel};
-    use crate::dsp::stereo::WidthSettings;
-    use crate::manifest::LimiterTiming;
     use crate::testutil::{db, reference_true_peak};
-
-    fn default_chain() -> Chain {
-        Chain {
-            eq: vec![Band {
-                shape: Shape::Highpass,
-                freq_hz: 20.0,
-                gain_db: 0.0,
-                q: std::f64::consts::FRAC_1_SQRT_2,
-                channel: BandChannel::Stereo,
-            }],
-            compressor: None,
-            width: WidthSettings { width: 1.0, mono_below_hz: None },
-            limiter: LimiterTiming { lookahead_ms: 5.0, release_ms: 100.0, hold_ms: 20.0 },
-        }
-    }
 
     fn song(i: usize, seconds: f64, rate: u32) -> Vec<Vec<f32>> {
         let s = crate::synth::Song { seconds, ..crate::synth::sample_album_songs()[i].clone() };
@@ -247,7 +228,7 @@ mod tests {
 
     #[test]
     fn ceiling_and_loudness_hold_after_48k_to_44k1_and_16_bit_dither() {
-        let chain = default_chain();
+        let chain = Chain::default();
         let deliverables = [
             Deliverable {
                 name: "cd".into(),
@@ -289,7 +270,7 @@ mod tests {
 
     #[test]
     fn the_default_chain_at_minus_14_keeps_the_loudness_range() {
-        let chain = default_chain();
+        let chain = Chain::default();
         let deliverables = [Deliverable {
             name: "m".into(),
             sample_rate: None,

@@ -198,33 +198,26 @@ mod tests {
     #[test]
     fn side_band_leaves_the_mid_untouched() {
         let rate = 48000;
-        let mut eq = Eq::new(
-            &[Band {
-                shape: Shape::Highpass,
-                freq_hz: 150.0,
-                gain_db: 0.0,
-                q: std::f64::consts::FRAC_1_SQRT_2,
-                channel: BandChannel::Side,
-            }],
-            rate,
-        );
+        let side_hpf = || {
+            let q = std::f64::consts::FRAC_1_SQRT_2;
+            Eq::new(
+                &[Band {
+                    shape: Shape::Highpass,
+                    freq_hz: 150.0,
+                    gain_db: 0.0,
+                    q,
+                    channel: BandChannel::Side,
+                }],
+                rate,
+            )
+        };
         // 60 Hz in the side (L = -R) is cut; 60 Hz in the mid (L = R) passes.
         let x = sine(60.0, 0.5, 0.0, 2.0, rate);
         let (mut l, mut r) = (x.clone(), x.iter().map(|v| -v).collect::<Vec<_>>());
-        eq.process(&mut l, &mut r);
+        side_hpf().process(&mut l, &mut r);
         let side_db = db(tone_amplitude(&l[rate as usize..], 60.0, rate) / 0.5);
         let (mut l2, mut r2) = (x.clone(), x.clone());
-        let mut eq = Eq::new(
-            &[Band {
-                shape: Shape::Highpass,
-                freq_hz: 150.0,
-                gain_db: 0.0,
-                q: std::f64::consts::FRAC_1_SQRT_2,
-                channel: BandChannel::Side,
-            }],
-            rate,
-        );
-        eq.process(&mut l2, &mut r2);
+        side_hpf().process(&mut l2, &mut r2);
         let mid_db = db(tone_amplitude(&l2[rate as usize..], 60.0, rate) / 0.5);
         assert!(side_db < -12.0, "side at 60 Hz: {side_db:.2} dB");
         assert!(mid_db.abs() < 0.01, "mid at 60 Hz: {mid_db:.3} dB");

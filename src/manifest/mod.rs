@@ -51,6 +51,25 @@ pub struct Chain {
     pub limiter: LimiterTiming,
 }
 
+impl Default for Chain {
+    /// The chain a track gets when nothing says otherwise: a 20 Hz high-pass
+    /// (DC and subsonics) and the limiter with its default timing.
+    fn default() -> Self {
+        Chain {
+            eq: vec![Band {
+                shape: Shape::Highpass,
+                freq_hz: 20.0,
+                gain_db: 0.0,
+                q: std::f64::consts::FRAC_1_SQRT_2,
+                channel: BandChannel::Stereo,
+            }],
+            compressor: None,
+            width: WidthSettings { width: 1.0, mono_below_hz: None },
+            limiter: LimiterTiming { lookahead_ms: 5.0, release_ms: 100.0, hold_ms: 20.0 },
+        }
+    }
+}
+
 /// How a deliverable stores samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleFormat {
@@ -680,6 +699,7 @@ mod tests {
         assert_eq!(a.deliverables[0].sample_rate, None);
         assert_eq!(a.deliverables[0].format, SampleFormat::Int24);
         let chain = &a.tracks[0].chain;
+        assert_eq!(chain, &Chain::default());
         assert_eq!(chain.eq.len(), 1, "the default chain is a 20 Hz high-pass and the limiter");
         assert_eq!(chain.eq[0].shape, Shape::Highpass);
         assert_eq!(chain.eq[0].freq_hz, 20.0);
