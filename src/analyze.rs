@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::loudness;
 use crate::manifest::preset;
 use crate::qc::checks::{self, Check, Severity, Thresholds};
+use crate::qc::report::num;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
@@ -152,10 +153,6 @@ pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<Anal
         target,
         passed,
     })
-}
-
-fn num(x: f64, prec: usize) -> String {
-    if x.is_finite() { format!("{x:.prec$}") } else { "-inf".into() }
 }
 
 /// The readable table of `lathe analyze` without `--json`.

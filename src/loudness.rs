@@ -60,7 +60,20 @@ fn to_db(amplitude: f64) -> f64 {
 
 impl Meter {
     pub fn new(channels: usize, sample_rate: u32) -> Result<Self> {
-        let mode = Mode::I | Mode::LRA | Mode::M | Mode::S | Mode::SAMPLE_PEAK;
+        Self::with_readings(channels, sample_rate, false)
+    }
+
+    /// A meter of integrated loudness only (no momentary, short-term or LRA readings).
+    pub fn new_integrated(channels: usize, sample_rate: u32) -> Result<Self> {
+        Self::with_readings(channels, sample_rate, true)
+    }
+
+    fn with_readings(channels: usize, sample_rate: u32, integrated_only: bool) -> Result<Self> {
+        let mode = if integrated_only {
+            Mode::I
+        } else {
+            Mode::I | Mode::LRA | Mode::M | Mode::S | Mode::SAMPLE_PEAK
+        };
         let ebu = EbuR128::new(channels as u32, sample_rate, mode).map_err(meter_error)?;
         Ok(Meter {
             ebu,
@@ -72,16 +85,8 @@ impl Meter {
             short_term_max: f64::NEG_INFINITY,
             short_term: Vec::new(),
             momentary: Vec::new(),
-            integrated_only: false,
+            integrated_only,
         })
-    }
-
-    /// A meter of integrated loudness only (no momentary, short-term or LRA readings).
-    pub fn new_integrated(channels: usize, sample_rate: u32) -> Result<Self> {
-        let mut m = Meter::new(channels, sample_rate)?;
-        m.ebu = EbuR128::new(channels as u32, sample_rate, Mode::I).map_err(meter_error)?;
-        m.integrated_only = true;
-        Ok(m)
     }
 
     /// Integrated loudness so far.
@@ -180,10 +185,10 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Measurement, 
 
 /// Integrated loudness only (no peak or LRA work): for the renderer's inner loop.
 pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> Result<f64> {
-    let mut ebu = EbuR128::new(channels.len() as u32, sample_rate, Mode::I).map_err(meter_error)?;
+    let mut meter = Meter::new_integrated(channels.len(), sample_rate)?;
     let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
-    ebu.add_frames_planar_f32(&views).map_err(meter_error)?;
-    ebu.loudness_global().map_err(meter_error)
+    meter.feed(&views)?;
+    meter.integrated()
 }
 
 /// Album loudness: integrated loudness gated over the union of every track's

@@ -82,7 +82,7 @@ struct ClipCounter {
 
 impl ClipCounter {
     const MIN_RUN: usize = 3;
-    const FULL_SCALE: f32 = 0.998_85;
+    const FULL_SCALE: f32 = crate::qc::checks::FULL_SCALE;
 
     fn feed(&mut self, channels: &[Vec<f32>]) {
         for (c, ch) in channels.iter().enumerate().take(2) {

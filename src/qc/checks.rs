@@ -148,7 +148,7 @@ pub struct SampleScan {
 }
 
 /// A sample is "full scale" at or above this level (−0.01 dBFS).
-const FULL_SCALE: f32 = 0.998_85;
+pub const FULL_SCALE: f32 = 0.998_85;
 const SILENCE: f32 = 0.001; // -60 dBFS
 
 /// Scans planar samples for clipping, DC, phase, silence and peak density.

@@ -173,7 +173,8 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
     vec![Box::new(JsonExporter)]
 }
 
-fn num(x: f64, prec: usize) -> String {
+/// A figure for a table: `-inf` for silence instead of a number.
+pub fn num(x: f64, prec: usize) -> String {
     if x.is_finite() { format!("{x:.prec$}") } else { "-inf".into() }
 }
 
