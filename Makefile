@@ -19,7 +19,7 @@ demo: sample-audio
 	@echo "== lathe master $(SAMPLE)/album.yaml"
 	$(LATHE) master $(SAMPLE)/album.yaml
 	@echo
-	@echo "Masters are in $(SAMPLE)/masters/<deliverable>/, the report is $(SAMPLE)/masters/report.json"
+	@echo "Masters are in $(SAMPLE)/masters/<deliverable>/; the report is $(SAMPLE)/masters/report.html (also report.md, report.json)"
 
 test:
 	$(CARGO) fmt --all -- --check

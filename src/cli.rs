@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use lathe::qc::report::ReportFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +31,9 @@ pub enum Command {
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
+        /// Report files to write: json, html, md (comma-separated).
+        #[arg(long, value_name = "FORMATS", value_delimiter = ',', default_value = "json,html,md")]
+        report: Vec<ReportFormat>,
     },
     /// Validate a manifest, probe-decode every input and run the premaster checks; renders nothing.
     Check {
@@ -59,4 +63,15 @@ pub fn jobs(flag: Option<usize>) -> Result<usize, lathe::Error> {
         Some(n) => Ok(n),
         None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
+}
+
+/// Each item once, in the order first given (`--report json,md,json`).
+pub fn unique<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len());
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
 }

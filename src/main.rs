@@ -12,16 +12,19 @@ use cli::{Cli, Command};
 
 fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Command::Master { album, out, jobs, quiet } => {
+        Command::Master { album, out, jobs, quiet, report } => {
             let jobs = cli::jobs(jobs)?;
             let album = manifest::load(&album)?;
             let progress = Progress::new(quiet);
-            let (report, out) = pipeline::master(&album, &MasterOptions { out_dir: out, jobs }, &progress)?;
+            let opts = MasterOptions { out_dir: out, jobs, reports: cli::unique(report) };
+            let (report, out) = pipeline::master(&album, &opts, &progress)?;
             print!("{}", summary_table(&report));
             for d in &album.deliverables {
                 println!("masters: {}", out.join(&d.name).display());
             }
-            println!("report:  {}", out.join("report.json").display());
+            for f in &opts.reports {
+                println!("report:  {}", out.join(f.exporter().file_name()).display());
+            }
             println!("QC: {}", if report.passed { "passed" } else { "FAILED" });
             Ok(if report.passed { 0 } else { 1 })
         }

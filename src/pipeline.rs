@@ -19,6 +19,7 @@ use crate::album;
 use crate::audio::decode::decode;
 use crate::audio::encode::{TempFile, write_wav};
 use crate::audio::{Audio, SourceFormat};
+use crate::dsp::spectrum::{self, Spectrum};
 use crate::error::{Error, Result};
 use crate::loudness::{self, Measurement};
 use crate::manifest::{Album, Mode, SampleFormat, Track, TrackSource};
@@ -35,6 +36,8 @@ pub struct MasterOptions {
     pub out_dir: Option<PathBuf>,
     /// Tracks rendered at once.
     pub jobs: usize,
+    /// Report files to write.
+    pub reports: Vec<ReportFormat>,
 }
 
 /// A premaster as analyzed in phase 1.
@@ -45,6 +48,7 @@ pub struct Analysis {
     pub checks: Vec<Check>,
     /// For a stems track: what each stem brought.
     pub stems: Option<Vec<StemFacts>>,
+    pub spectrum: Spectrum,
 }
 
 /// A track's audio as a stereo pair, and for stems, what the mix-down learned.
@@ -92,7 +96,8 @@ fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analys
         };
         return Err(Error::audio(what, c.message.clone()));
     }
-    Ok(Analysis { format, measurement, gating, checks, stems: stems.map(|(f, _)| f) })
+    let spectrum = spectrum::of_channels(&audio.channels, audio.sample_rate);
+    Ok(Analysis { format, measurement, gating, checks, stems: stems.map(|(f, _)| f), spectrum })
 }
 
 fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
@@ -155,14 +160,14 @@ fn output_paths(album: &Album, out: &Path) -> Vec<Vec<PathBuf>> {
 }
 
 /// Refuses any output that would land on an input file.
-fn guard_inputs(album: &Album, outputs: &[Vec<PathBuf>], out: &Path) -> Result<()> {
+fn guard_inputs(album: &Album, outputs: &[Vec<PathBuf>], out: &Path, reports: &[ReportFormat]) -> Result<()> {
     let inputs: Vec<PathBuf> = album
         .tracks
         .iter()
         .flat_map(|t| t.inputs().into_iter().map(canonical_target))
         .chain(std::iter::once(canonical_target(&album.manifest)))
         .collect();
-    let reports = exporters().into_iter().map(|e| out.join(e.file_name()));
+    let reports = reports.iter().map(|f| out.join(f.exporter().file_name()));
     for o in outputs.iter().flatten().cloned().chain(reports) {
         let c = canonical_target(&o);
         if inputs.contains(&c) {
@@ -183,6 +188,8 @@ struct Mastered {
     compressor: Option<crate::dsp::compressor::CompressorStats>,
     limiter: crate::dsp::limiter::LimiterStats,
     outputs: Vec<(Measurement, EbuR128, usize, u32)>, // measurement, gating, full-scale samples, rate
+    /// Of the first deliverable, as written.
+    spectrum: Spectrum,
 }
 
 fn track_seed(track: &Track) -> u64 {
@@ -201,6 +208,11 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
     };
     let rendered = render::render(&audio.channels, audio.sample_rate, &spec)?;
     drop(audio);
+    let first = &rendered.outputs[0];
+    let spectrum =
+        spectrum::analyze(first.pcm.channel_count(), first.pcm.frames(), first.sample_rate, |c, i| {
+            first.pcm.sample(c, i)
+        });
     let mut outputs = Vec::new();
     for (o, path) in rendered.outputs.into_iter().zip(paths) {
         write_wav(path, o.sample_rate, &o.pcm)?;
@@ -213,6 +225,7 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
         compressor,
         limiter: rendered.limiter,
         outputs,
+        spectrum,
     })
 }
 
@@ -220,7 +233,7 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
 pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Result<(Report, PathBuf)> {
     let out = out_dir(album, opts);
     let paths = output_paths(album, &out);
-    guard_inputs(album, &paths, &out)?;
+    guard_inputs(album, &paths, &out, &opts.reports)?;
 
     // Phase 1: analyze (every input decoded and checked before anything is written).
     let analyses = analyze(album, opts.jobs, progress)?;
@@ -288,7 +301,7 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     // Phase 4: report.
     let report =
         build_report(album, &out, &paths, &analyses, &mastered, album_gain, pooled_pre, album_passes)?;
-    write_reports(&report, &out)?;
+    write_reports(&report, &out, &opts.reports)?;
     Ok((report, out))
 }
 
@@ -379,6 +392,14 @@ fn build_report(
             outputs,
             checks,
             stems: an.stems.as_ref().map(|facts| facts.iter().map(|f| stem_report(album, f)).collect()),
+            plots: TrackPlots {
+                hop_s: loudness::HOP_S,
+                premaster_short_term_lufs: pm.short_term_lufs.clone(),
+                master_short_term_lufs: primary.short_term_lufs.clone(),
+                limiter_gain_reduction_db: m.limiter.gain_reduction_db.clone(),
+                premaster_spectrum: an.spectrum.clone(),
+                master_spectrum: m.spectrum.clone(),
+            },
         });
     }
 
@@ -474,9 +495,9 @@ fn stem_report(album: &Album, f: &StemFacts) -> StemReport {
     }
 }
 
-/// Writes every report file atomically.
-pub fn write_reports(report: &Report, out: &Path) -> Result<()> {
-    for e in exporters() {
+/// Writes the report files atomically.
+pub fn write_reports(report: &Report, out: &Path, formats: &[ReportFormat]) -> Result<()> {
+    for e in formats.iter().map(|f| f.exporter()) {
         let path = out.join(e.file_name());
         let tmp = TempFile::beside(&path);
         std::fs::write(tmp.path(), e.render(report)).map_err(|err| Error::io(tmp.path(), err))?;

@@ -48,6 +48,15 @@ impl Pcm {
         }
     }
 
+    /// Sample `i` of channel `c` as a float, as a reader of the file will see it.
+    #[inline]
+    pub fn sample(&self, c: usize, i: usize) -> f32 {
+        match self {
+            Pcm::Int { bits, channels } => crate::dsp::dither::to_float(channels[c][i], *bits),
+            Pcm::Float(channels) => channels[c][i],
+        }
+    }
+
     /// Size of the WAV file this would make, in bytes.
     pub fn wav_size(&self) -> u64 {
         44 + self.frames() as u64 * self.channel_count() as u64 * (self.bits() as u64 / 8)

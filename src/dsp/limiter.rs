@@ -51,7 +51,7 @@ impl Default for LimiterSettings {
 }
 
 /// What the limiter did, for the report.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LimiterStats {
     /// Largest gain reduction, dB (positive).
     pub max_gain_reduction_db: f64,
@@ -59,7 +59,12 @@ pub struct LimiterStats {
     pub mean_gain_reduction_db: f64,
     /// Time spent with more than 1 dB of gain reduction.
     pub seconds_over_1db: f64,
+    /// Largest gain reduction in each [`SERIES_HOP_S`] of the track, dB (positive).
+    pub gain_reduction_db: Vec<f32>,
 }
+
+/// Interval of [`LimiterStats::gain_reduction_db`], seconds.
+pub const SERIES_HOP_S: f64 = 0.1;
 
 /// Minimum of `x[j]` over `j` in `[i - back, i + fwd]` for every `i` in
 /// `-pre .. x.len()`, where indices outside `x` hold `0.0`; result index `k` is `i = k - pre`.
@@ -170,6 +175,8 @@ pub fn apply_curve(curve: &[f32], sample_rate: u32, channels: &mut [Vec<f32>]) -
     let mut stats = LimiterStats::default();
     let mut sum = 0f64;
     let mut over = 0usize;
+    let hop = ((sample_rate as f64 * SERIES_HOP_S).round() as usize).max(1);
+    stats.gain_reduction_db = curve.chunks(hop).map(|c| -c.iter().fold(0f32, |m, &g| m.min(g))).collect();
     for (i, &g_db) in curve.iter().enumerate() {
         if g_db < 0.0 {
             let g = 10f32.powf(g_db / 20.0);
@@ -276,6 +283,27 @@ mod tests {
                 assert!(y.abs() <= x.abs() + 1e-7, "gain above unity");
             }
         }
+    }
+
+    #[test]
+    fn gain_reduction_series_shows_where_the_limiter_worked() {
+        let rate = 44100;
+        let quiet = sine(1000.0, 0.1, 0.0, 1.0, rate);
+        let loud = sine(1000.0, 10f64.powf(5.0 / 20.0), 0.0, 1.0, rate); // 6 dB over -1 dBTP
+        let x: Vec<f32> = quiet.into_iter().chain(loud).collect();
+        let mut y = vec![x.clone(), x];
+        let stats = limit(&mut y, rate, -1.0);
+        assert_eq!(stats.gain_reduction_db.len(), 20, "one value per 100 ms");
+        let want = 6.0 + DETECTOR_HEADROOM_DB;
+        for (k, &gr) in stats.gain_reduction_db.iter().enumerate() {
+            match k {
+                0..=8 => assert_eq!(gr, 0.0, "block {k} is under the ceiling"),
+                11..=19 => assert!((gr as f64 - want).abs() < 0.05, "block {k}: {gr:.2} dB, want {want:.2}"),
+                _ => {} // the lookahead fade reaches back into block 9
+            }
+        }
+        let max = stats.gain_reduction_db.iter().fold(0f32, |m, &v| m.max(v));
+        assert_eq!(max as f64, (stats.max_gain_reduction_db as f32) as f64);
     }
 
     #[test]

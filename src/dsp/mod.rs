@@ -7,6 +7,7 @@ pub mod dither;
 pub mod eq;
 pub mod limiter;
 pub mod oversample;
+pub mod spectrum;
 pub mod stereo;
 
 /// dB to linear amplitude gain.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::checks::{Check, Severity};
+use crate::dsp::spectrum::Spectrum;
 use crate::manifest::Mode;
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +64,23 @@ pub struct TrackReport {
     /// For a stems track, each stem's settings and what it brings to the mix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stems: Option<Vec<StemReport>>,
+    /// What the HTML report draws (kept out of report.json).
+    #[serde(skip)]
+    pub plots: TrackPlots,
+}
+
+/// A track's plot data: readings the pipeline already took, never a second decode.
+#[derive(Debug, Clone, Default)]
+pub struct TrackPlots {
+    /// Interval of the time series, seconds.
+    pub hop_s: f64,
+    pub premaster_short_term_lufs: Vec<f32>,
+    /// Of the first deliverable, as written.
+    pub master_short_term_lufs: Vec<f32>,
+    /// Largest limiter gain reduction in each interval, dB (positive).
+    pub limiter_gain_reduction_db: Vec<f32>,
+    pub premaster_spectrum: Spectrum,
+    pub master_spectrum: Spectrum,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -168,14 +186,50 @@ impl Exporter for JsonExporter {
     }
 }
 
-/// The exporters `lathe master` writes.
-pub fn exporters() -> Vec<Box<dyn Exporter>> {
-    vec![Box::new(JsonExporter)]
+/// The report files `lathe master` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Json,
+    Html,
+    Markdown,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 3] = [ReportFormat::Json, ReportFormat::Html, ReportFormat::Markdown];
+
+    pub fn exporter(self) -> Box<dyn Exporter> {
+        match self {
+            ReportFormat::Json => Box::new(JsonExporter),
+            ReportFormat::Html => Box::new(super::html::HtmlExporter),
+            ReportFormat::Markdown => Box::new(super::markdown::MarkdownExporter),
+        }
+    }
+}
+
+impl std::str::FromStr for ReportFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "json" => Ok(ReportFormat::Json),
+            "html" => Ok(ReportFormat::Html),
+            "md" | "markdown" => Ok(ReportFormat::Markdown),
+            _ => Err(format!("unknown report format `{s}` (expected json, html or md)")),
+        }
+    }
 }
 
 /// A figure for a table: `-inf` for silence instead of a number.
 pub fn num(x: f64, prec: usize) -> String {
     if x.is_finite() { format!("{x:.prec$}") } else { "-inf".into() }
+}
+
+/// Mode as the manifest spells it.
+pub fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Album => "album",
+        Mode::Track => "track",
+    }
 }
 
 /// The per-track summary table printed on stdout.
@@ -210,10 +264,7 @@ pub fn summary_table(report: &Report) -> String {
         num(a.true_peak_dbtp, 2),
         a.ceiling_dbtp,
         a.loudness_spread_lu,
-        match a.mode {
-            Mode::Album => "album",
-            Mode::Track => "track",
-        }
+        mode_name(a.mode)
     ));
     s
 }

@@ -6,4 +6,5 @@ mod cli;
 mod master;
 mod properties;
 mod reliability;
+mod report;
 mod stems;

@@ -1,0 +1,466 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no scripts,
+//! fonts or links) that a mastering engineer reads on a laptop or on paper:
+//! the album against its target, then per track the loudness over time,
+//! where the limiter worked, the spectrum before and after, the figures and
+//! every check in words; then the deliverables.
+//!
+//! The page is well-formed XML as well as HTML, so tests can parse it strictly.
+
+use std::fmt::Write;
+
+use super::checks::{Check, Severity};
+use super::report::{Exporter, Report, TrackReport, mode_name, num};
+use super::svg::{Axis, Chart, Mark, Reduce, decimate, esc};
+use crate::dsp::spectrum::Spectrum;
+
+pub struct HtmlExporter;
+
+/// Points per time series: enough for a 760-pixel-wide plot, and a
+/// 20-track album stays far under a megabyte.
+const MAX_POINTS: usize = 500;
+
+const STYLE: &str = r#"
+:root { --ink: #1d2430; --muted: #5b6575; --rule: #d9dee6; --bg: #f6f7f9; --card: #fff;
+        --pre: #9aa3b0; --master: #1f6feb; --target: #d97706; --ceiling: #c2410c; --gr: #b42318;
+        --ok: #067647; --warn: #b54708; --fail: #b42318; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink);
+       font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+main { max-width: 980px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 26px; margin: 0 0 2px; }
+h2 { font-size: 19px; margin: 0 0 10px; }
+h3 { font-size: 14px; margin: 18px 0 6px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+.sub { color: var(--muted); margin: 0 0 14px; }
+section { background: var(--card); border: 1px solid var(--rule); border-radius: 8px; padding: 18px 20px; margin: 18px 0; }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); text-align: right; white-space: nowrap; }
+th { color: var(--muted); font-weight: 600; font-size: 12px; }
+td.l, th.l { text-align: left; white-space: normal; }
+.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 700; color: #fff; vertical-align: middle; }
+.badge.ok { background: var(--ok); } .badge.warn { background: var(--warn); } .badge.fail { background: var(--fail); } .badge.info { background: var(--muted); }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 8px 18px; margin: 12px 0; }
+.figures div { border-left: 3px solid var(--rule); padding-left: 8px; }
+.figures b { display: block; font-size: 17px; font-variant-numeric: tabular-nums; }
+.figures span { color: var(--muted); font-size: 12px; }
+ul.checks { list-style: none; padding: 0; margin: 0; }
+ul.checks li { padding: 3px 0 3px 10px; border-left: 3px solid var(--rule); margin: 4px 0; }
+ul.checks li.fail { border-color: var(--fail); } ul.checks li.warn { border-color: var(--warn); } ul.checks li.info { border-color: var(--muted); }
+ul.checks code { color: var(--muted); font-size: 12px; }
+svg.plot { width: 100%; height: auto; display: block; margin: 6px 0; }
+svg .frame { fill: none; stroke: #aab2bf; stroke-width: 1; }
+svg .grid { stroke: #edf0f4; stroke-width: 1; }
+svg .tick, svg .legend, svg .ref-label { font-size: 11px; fill: var(--muted); font-family: inherit; }
+svg .axis { font-size: 11px; fill: var(--ink); font-family: inherit; }
+svg .line { fill: none; stroke-width: 1.6; stroke-linejoin: round; }
+svg .line.pre { stroke: var(--pre); } svg .line.master { stroke: var(--master); }
+svg .area.gr { fill: var(--gr); fill-opacity: .35; stroke: var(--gr); stroke-width: 1; }
+svg .dot.pre { fill: var(--pre); } svg .dot.master { fill: var(--master); }
+svg .dash.target { stroke: var(--target); stroke-width: 2.5; }
+svg .ref { stroke-width: 1.2; stroke-dasharray: 5 4; }
+svg .ref.target { stroke: var(--target); } svg .ref.ceiling { stroke: var(--ceiling); }
+svg .ref-label.target { fill: var(--target); } svg .ref-label.ceiling { fill: var(--ceiling); }
+svg .key.pre { fill: var(--pre); } svg .key.master { fill: var(--master); } svg .key.gr { fill: var(--gr); fill-opacity: .6; }
+svg .key.target { fill: var(--target); } svg .key.ceiling { fill: var(--ceiling); }
+.plots { display: grid; grid-template-columns: 1fr; gap: 4px; }
+a { color: var(--master); }
+footer { color: var(--muted); font-size: 12px; text-align: center; }
+@media print {
+  body { background: #fff; font-size: 11px; }
+  main { max-width: none; padding: 0; }
+  section { border: none; border-top: 1px solid var(--rule); border-radius: 0; padding: 10px 0; break-inside: avoid; }
+  section.track { break-before: page; }
+  a { color: inherit; text-decoration: none; }
+}
+"#;
+
+fn severity_class(s: Option<Severity>) -> &'static str {
+    match s {
+        None => "ok",
+        Some(Severity::Info) => "info",
+        Some(Severity::Warn) => "warn",
+        Some(Severity::Fail) => "fail",
+    }
+}
+
+fn badge(s: Option<Severity>) -> String {
+    let label = match s {
+        None | Some(Severity::Info) => "ok",
+        Some(Severity::Warn) => "warnings",
+        Some(Severity::Fail) => "failed",
+    };
+    format!(r#"<span class="badge {}">{label}</span>"#, severity_class(s))
+}
+
+fn figure(s: &mut String, value: String, label: &str) {
+    let _ = write!(s, "<div><b>{}</b><span>{}</span></div>", esc(&value), esc(label));
+}
+
+fn checks_list(s: &mut String, checks: &[Check]) {
+    if checks.is_empty() {
+        s.push_str(r#"<p class="sub">Every check passed.</p>"#);
+        return;
+    }
+    let mut sorted: Vec<&Check> = checks.iter().collect();
+    sorted.sort_by_key(|c| std::cmp::Reverse(c.severity));
+    s.push_str(r#"<ul class="checks">"#);
+    for c in sorted {
+        let _ = write!(
+            s,
+            r#"<li class="{}"><b>{}</b> {} <code>{}</code></li>"#,
+            severity_class(Some(c.severity)),
+            c.severity.label(),
+            esc(&c.message),
+            esc(&c.id)
+        );
+    }
+    s.push_str("</ul>");
+}
+
+/// A loudness axis that holds `values` (finite ones), in 6 dB steps at least 24 dB tall.
+fn loudness_axis(values: impl Iterator<Item = f64>, label: &str) -> Axis {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (-30.0, 0.0) };
+    let top = ((hi + 1.0) / 3.0).ceil() * 3.0;
+    let bottom = (((lo - 1.0) / 3.0).floor() * 3.0).min(top - 24.0).max(top - 60.0);
+    Axis::linear(bottom, top, 6, label, |v| format!("{v:.0}"))
+}
+
+fn album_charts(s: &mut String, r: &Report) {
+    let a = &r.album;
+    let n = r.tracks.len() as f64;
+    let x = Axis {
+        min: 0.5,
+        max: n + 0.5,
+        log: false,
+        ticks: r.tracks.iter().map(|t| (t.index as f64, t.index.to_string())).collect(),
+        label: "track".into(),
+    };
+    let pts = |f: &dyn Fn(&TrackReport) -> f64| -> Vec<(f64, f64)> {
+        r.tracks.iter().map(|t| (t.index as f64, f(t))).collect()
+    };
+    let pre = pts(&|t| t.premaster.integrated_lufs);
+    let master = pts(&|t| t.master.integrated_lufs);
+    let targets = pts(&|t| t.master.target_lufs);
+    let y = loudness_axis(
+        pre.iter().chain(&master).chain(&targets).map(|p| p.1).chain([a.target_lufs]),
+        "integrated (LUFS)",
+    );
+    let chart = Chart {
+        kind: "album-loudness",
+        title: format!("Track loudness against the {:.1} LUFS target", a.target_lufs),
+        x: x.clone(),
+        y,
+        marks: vec![
+            Mark::HLine {
+                class: "target",
+                y: a.target_lufs,
+                label: format!("album target {:.1}", a.target_lufs),
+            },
+            Mark::Dashes { class: "target", half_width: 0.3, points: targets },
+            Mark::Dots { class: "pre", points: pre },
+            Mark::Dots { class: "master", points: master },
+        ],
+        legend: vec![
+            ("pre", "premaster".into()),
+            ("master", "master".into()),
+            ("target", "track target".into()),
+        ],
+    };
+    s.push_str(&chart.to_svg());
+
+    let pre = pts(&|t| t.premaster.true_peak_dbtp);
+    let master = pts(&|t| t.master.true_peak_dbtp);
+    let vals: Vec<f64> = pre.iter().chain(&master).map(|p| p.1).filter(|v| v.is_finite()).collect();
+    let lo = vals.iter().cloned().fold(a.ceiling_dbtp, f64::min);
+    let hi = vals.iter().cloned().fold(a.ceiling_dbtp, f64::max);
+    let y = Axis::linear(
+        ((lo - 1.0) / 2.0).floor() * 2.0,
+        ((hi + 0.5) / 2.0).ceil() * 2.0,
+        5,
+        "true peak (dBTP)",
+        |v| format!("{v:.0}"),
+    );
+    let chart = Chart {
+        kind: "album-peak",
+        title: format!("Track true peak against the {:.1} dBTP ceiling", a.ceiling_dbtp),
+        x,
+        y,
+        marks: vec![
+            Mark::HLine {
+                class: "ceiling",
+                y: a.ceiling_dbtp,
+                label: format!("ceiling {:.1}", a.ceiling_dbtp),
+            },
+            Mark::Dots { class: "pre", points: pre },
+            Mark::Dots { class: "master", points: master },
+        ],
+        legend: vec![("pre", "premaster".into()), ("master", "master".into())],
+    };
+    s.push_str(&chart.to_svg());
+}
+
+fn track_charts(s: &mut String, t: &TrackReport) {
+    let p = &t.plots;
+    let pre = decimate(&p.premaster_short_term_lufs, p.hop_s, MAX_POINTS, Reduce::PowerMean);
+    let master = decimate(&p.master_short_term_lufs, p.hop_s, MAX_POINTS, Reduce::PowerMean);
+    let seconds = t.premaster.duration_s.max(t.master_duration_s());
+    let y = loudness_axis(
+        pre.iter().chain(&master).map(|p| p.1).chain([t.master.target_lufs]),
+        "short-term (LUFS)",
+    );
+    let chart = Chart {
+        kind: "loudness",
+        title: format!("{}: short-term loudness, premaster and master", t.title),
+        x: Axis::time(seconds),
+        y,
+        marks: vec![
+            Mark::HLine {
+                class: "target",
+                y: t.master.target_lufs,
+                label: format!("target {:.1}", t.master.target_lufs),
+            },
+            Mark::Line { class: "pre", points: pre },
+            Mark::Line { class: "master", points: master },
+        ],
+        legend: vec![("pre", "premaster".into()), ("master", "master".into())],
+    };
+    s.push_str(&chart.to_svg());
+
+    let gr = decimate(&p.limiter_gain_reduction_db, p.hop_s, MAX_POINTS, Reduce::Max);
+    let max = gr.iter().map(|p| p.1).fold(0.0, f64::max);
+    let depth = [1.0, 2.0, 3.0, 6.0, 10.0, 20.0, 40.0].into_iter().find(|d| *d >= max + 0.05).unwrap_or(60.0);
+    let chart = Chart {
+        kind: "limiter",
+        title: format!("{}: limiter gain reduction (max {:.1} dB)", t.title, t.master.max_limiting_db),
+        x: Axis::time(seconds),
+        y: Axis::linear(-depth, 0.0, 4, "gain reduction (dB)", |v| format!("{v:.1}")),
+        marks: vec![Mark::Area {
+            class: "gr",
+            base: 0.0,
+            points: gr.into_iter().map(|(x, v)| (x, -v)).collect(),
+        }],
+        legend: vec![("gr", "limiter gain reduction".into())],
+    };
+    s.push_str(&chart.to_svg());
+
+    let bands = |sp: &Spectrum| -> Vec<(f64, f64)> {
+        sp.centres_hz.iter().cloned().zip(sp.levels_db.iter().cloned()).collect()
+    };
+    let (pre, master) = (bands(&p.premaster_spectrum), bands(&p.master_spectrum));
+    let hi = pre.iter().chain(&master).map(|p| p.1).filter(|v| v.is_finite()).fold(-60.0, f64::max);
+    let top = (hi / 6.0).ceil() * 6.0;
+    let chart = Chart {
+        kind: "spectrum",
+        title: format!("{}: long-term spectrum in 1/3 octaves, premaster and master", t.title),
+        x: Axis::frequency(),
+        y: Axis::linear(top - 60.0, top, 5, "band level (dBFS)", |v| format!("{v:.0}")),
+        marks: vec![Mark::Line { class: "pre", points: pre }, Mark::Line { class: "master", points: master }],
+        legend: vec![("pre", "premaster".into()), ("master", "master".into())],
+    };
+    s.push_str(&chart.to_svg());
+}
+
+impl TrackReport {
+    fn master_duration_s(&self) -> f64 {
+        self.outputs.first().map_or(0.0, |o| o.duration_s)
+    }
+}
+
+fn track_section(s: &mut String, t: &TrackReport) {
+    let worst = t.checks.iter().map(|c| c.severity).max();
+    let _ = write!(
+        s,
+        r#"<section class="track" id="track-{}"><h2>{:02} · {} {}</h2>"#,
+        t.index,
+        t.index,
+        esc(&t.title),
+        badge(worst)
+    );
+    let _ = write!(
+        s,
+        r#"<p class="sub">{} from <code>{}</code> · {} · {} Hz{} · {} ch · {}</p>"#,
+        if t.kind == "stems" { "Stem master" } else { "Stereo master" },
+        esc(&t.premaster.path),
+        esc(&t.premaster.codec),
+        t.premaster.sample_rate,
+        t.premaster.bit_depth.map(|b| format!(", {b}-bit")).unwrap_or_default(),
+        t.premaster.channels,
+        clock(t.premaster.duration_s)
+    );
+    s.push_str(r#"<div class="plots">"#);
+    track_charts(s, t);
+    s.push_str("</div>");
+
+    let (p, m) = (&t.premaster, &t.master);
+    s.push_str(r#"<h3>Figures</h3><table><tr><th class="l"></th><th>integrated LUFS</th><th>true peak dBTP</th><th>sample peak dBFS</th><th>LRA LU</th><th>PLR dB</th><th>max short-term LUFS</th></tr>"#);
+    let primary = t.outputs.first();
+    let _ = write!(
+        s,
+        r#"<tr><td class="l">premaster</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+        num(p.integrated_lufs, 2),
+        num(p.true_peak_dbtp, 2),
+        num(p.sample_peak_dbfs, 2),
+        num(p.lra_lu, 1),
+        num(p.plr_db, 1),
+        num(p.short_term_max_lufs, 1)
+    );
+    let _ = write!(
+        s,
+        r#"<tr><td class="l">master</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td></tr></table>"#,
+        num(m.integrated_lufs, 2),
+        num(m.true_peak_dbtp, 2),
+        primary.map_or("".into(), |o| num(o.sample_peak_dbfs, 2)),
+        num(m.lra_lu, 1),
+        num(m.true_peak_dbtp - m.integrated_lufs, 1)
+    );
+    s.push_str(r#"<div class="figures">"#);
+    figure(s, format!("{:.1} LUFS", m.target_lufs), "target");
+    figure(s, format!("{:+.2} dB", m.gain_db), "gain into the limiter");
+    figure(s, format!("{:.1} dB", m.max_limiting_db), "most limiting");
+    figure(s, format!("{:.2} dB", m.mean_limiting_db), "mean limiting");
+    figure(s, format!("{:.1} s", m.limiting_seconds_over_1db), "limiting over 1 dB");
+    if let (Some(max), Some(mean)) = (m.compressor_max_gain_reduction_db, m.compressor_mean_gain_reduction_db)
+    {
+        figure(s, format!("{max:.1} / {mean:.1} dB"), "compressor max / mean");
+    }
+    figure(s, m.passes.to_string(), "render passes");
+    s.push_str("</div>");
+
+    if let Some(stems) = &t.stems {
+        s.push_str(r#"<h3>Stems</h3><table><tr><th class="l">stem</th><th class="l">file</th><th>gain dB</th><th>pan</th><th>polarity</th><th>EQ bands</th><th>in the mix LUFS</th><th>file peak dBFS</th><th>share %</th></tr>"#);
+        for st in stems {
+            let _ = write!(
+                s,
+                r#"<tr><td class="l">{}{}</td><td class="l"><code>{}</code></td><td>{:+.1}</td><td>{:+.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td></tr>"#,
+                esc(&st.name),
+                if st.mute { " (muted)" } else { "" },
+                esc(&st.file),
+                st.gain_db,
+                st.pan,
+                st.polarity,
+                st.eq_bands,
+                num(st.integrated_lufs, 1),
+                num(st.file_peak_dbfs, 1),
+                st.share_pct
+            );
+        }
+        s.push_str("</table>");
+    }
+
+    s.push_str(r#"<h3>Written files</h3><table><tr><th class="l">deliverable</th><th class="l">path</th><th>format</th><th>LUFS</th><th>dBTP</th><th>sample peak dBFS</th><th>LRA LU</th><th>length</th></tr>"#);
+    for o in &t.outputs {
+        let _ = write!(
+            s,
+            r#"<tr><td class="l">{}</td><td class="l"><code>{}</code></td><td>{} Hz, {}-bit</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            esc(&o.deliverable),
+            esc(&o.path),
+            o.sample_rate,
+            o.bit_depth,
+            num(o.integrated_lufs, 2),
+            num(o.true_peak_dbtp, 2),
+            num(o.sample_peak_dbfs, 2),
+            num(o.lra_lu, 1),
+            clock(o.duration_s)
+        );
+    }
+    s.push_str("</table><h3>Checks</h3>");
+    checks_list(s, &t.checks);
+    s.push_str("</section>");
+}
+
+/// `m:ss.s`
+fn clock(seconds: f64) -> String {
+    format!("{}:{:04.1}", (seconds / 60.0) as u64, seconds % 60.0)
+}
+
+impl Exporter for HtmlExporter {
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn render(&self, r: &Report) -> String {
+        let a = &r.album;
+        let mut s = String::with_capacity(64 * 1024 * (1 + r.tracks.len()));
+        let _ = write!(
+            s,
+            r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/><title>{} · lathe QC report</title><style>{STYLE}</style></head><body><main>"#,
+            esc(&a.title)
+        );
+        let worst = r.worst();
+        let _ = write!(
+            s,
+            r#"<header><h1>{} {}</h1><p class="sub">{}{} mode{} · {} tracks · lathe {}</p></header>"#,
+            esc(&a.title),
+            if r.passed { badge(worst) } else { badge(Some(Severity::Fail)) },
+            a.artist.as_deref().map(|x| format!("{} · ", esc(x))).unwrap_or_default(),
+            mode_name(a.mode),
+            a.preset.as_deref().map(|p| format!(" (preset {})", esc(p))).unwrap_or_default(),
+            r.tracks.len(),
+            esc(r.lathe_version)
+        );
+
+        s.push_str(r#"<section class="album"><h2>Album</h2><div class="figures">"#);
+        figure(&mut s, format!("{:.1} LUFS", a.target_lufs), "target");
+        figure(&mut s, format!("{:.1} dBTP", a.ceiling_dbtp), "ceiling");
+        figure(&mut s, format!("{} LUFS", num(a.integrated_lufs, 2)), "album loudness (pooled)");
+        figure(&mut s, format!("{} dBTP", num(a.true_peak_dbtp, 2)), "highest true peak");
+        figure(&mut s, format!("{} LU", num(a.lra_lu, 1)), "album loudness range");
+        figure(&mut s, format!("{:.1} LU", a.loudness_spread_lu), "track spread");
+        figure(&mut s, format!("{} LUFS", num(a.premaster_integrated_lufs, 2)), "premasters (pooled)");
+        if let Some(g) = a.album_gain_db {
+            figure(&mut s, format!("{g:+.2} dB"), "album gain");
+        }
+        s.push_str("</div>");
+        album_charts(&mut s, r);
+        s.push_str(r#"<h3>Tracks</h3><table><tr><th>#</th><th class="l">title</th><th>premaster LUFS</th><th>dBTP</th><th>gain dB</th><th>master LUFS</th><th>dBTP</th><th>LRA before / after</th><th>most limiting dB</th><th class="l">QC</th></tr>"#);
+        for t in &r.tracks {
+            let _ = write!(
+                s,
+                r##"<tr><td>{}</td><td class="l"><a href="#track-{}">{}</a></td><td>{}</td><td>{}</td><td>{:+.1}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{:.1}</td><td class="l">{}</td></tr>"##,
+                t.index,
+                t.index,
+                esc(&t.title),
+                num(t.premaster.integrated_lufs, 1),
+                num(t.premaster.true_peak_dbtp, 1),
+                t.master.gain_db,
+                num(t.master.integrated_lufs, 2),
+                num(t.master.true_peak_dbtp, 2),
+                num(t.premaster.lra_lu, 1),
+                num(t.master.lra_lu, 1),
+                t.master.max_limiting_db,
+                badge(t.checks.iter().map(|c| c.severity).max())
+            );
+        }
+        s.push_str("</table><h3>Album checks</h3>");
+        checks_list(&mut s, &r.checks);
+        s.push_str("</section>");
+
+        for t in &r.tracks {
+            track_section(&mut s, t);
+        }
+
+        s.push_str(r#"<section class="deliverables"><h2>Deliverables</h2><table><tr><th class="l">name</th><th class="l">folder</th><th>format</th><th>rate</th><th>bits</th><th class="l">dither</th><th>album LUFS</th><th>highest dBTP</th></tr>"#);
+        for d in &a.deliverables {
+            let _ = write!(
+                s,
+                r#"<tr><td class="l">{}</td><td class="l"><code>{}/</code></td><td>{}</td><td>{}</td><td>{}</td><td class="l">{}</td><td>{}</td><td>{}</td></tr>"#,
+                esc(&d.name),
+                esc(&d.name),
+                d.format,
+                d.sample_rate.map_or("source".to_string(), |r| format!("{r} Hz")),
+                d.bit_depth,
+                d.dither,
+                num(d.integrated_lufs, 2),
+                num(d.true_peak_dbtp, 2)
+            );
+        }
+        s.push_str("</table></section>");
+        s.push_str(
+            "<footer>Loudness per ITU-R BS.1770-4 / EBU R128; true peak 4× oversampled on the written files.</footer></main></body></html>\n",
+        );
+        s
+    }
+}

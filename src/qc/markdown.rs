@@ -1,0 +1,109 @@
+//! `report.md`: the QC summary in Markdown, for a CI job to post (a pull
+//! request comment, a job summary): the verdict, a row per track, every
+//! failed and warned check, and the deliverables.
+
+use std::fmt::Write;
+
+use super::checks::Severity;
+use super::report::{Exporter, Report, num};
+
+pub struct MarkdownExporter;
+
+/// Text safe inside a table cell or list item: Markdown and HTML
+/// punctuation escaped, line breaks folded.
+fn cell(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '|' | '<' | '>' | '*' | '_' | '`' | '[' | ']' | '#' => {
+                o.push('\\');
+                o.push(ch);
+            }
+            '\n' | '\r' => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+impl Exporter for MarkdownExporter {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn render(&self, r: &Report) -> String {
+        let a = &r.album;
+        let mut s = String::new();
+        let by = a.artist.as_deref().map(|x| format!(" by {}", cell(x))).unwrap_or_default();
+        let _ = writeln!(s, "# {}{by}: QC {}\n", cell(&a.title), if r.passed { "passed" } else { "FAILED" });
+        let _ = writeln!(
+            s,
+            "{} mode{}, target {:.1} LUFS, ceiling {:.1} dBTP. The album measures **{} LUFS** and **{} dBTP**, \
+             LRA {} LU, track spread {:.1} LU (premasters: {} LUFS).\n",
+            match a.mode {
+                crate::manifest::Mode::Album => "Album",
+                crate::manifest::Mode::Track => "Track",
+            },
+            a.preset.as_deref().map(|p| format!(" (preset `{p}`)")).unwrap_or_default(),
+            a.target_lufs,
+            a.ceiling_dbtp,
+            num(a.integrated_lufs, 2),
+            num(a.true_peak_dbtp, 2),
+            num(a.lra_lu, 1),
+            a.loudness_spread_lu,
+            num(a.premaster_integrated_lufs, 2),
+        );
+        s.push_str(
+            "| # | Title | Premaster LUFS | Premaster dBTP | Gain dB | Master LUFS | Target | Master dBTP | LRA before → after | Max limiting dB | QC |\n",
+        );
+        s.push_str("|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n");
+        for t in &r.tracks {
+            let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {:+.1} | {} | {:.1} | {} | {} → {} | {:.1} | {} |",
+                t.index,
+                cell(&t.title),
+                num(t.premaster.integrated_lufs, 1),
+                num(t.premaster.true_peak_dbtp, 1),
+                t.master.gain_db,
+                num(t.master.integrated_lufs, 2),
+                t.master.target_lufs,
+                num(t.master.true_peak_dbtp, 2),
+                num(t.premaster.lra_lu, 1),
+                num(t.master.lra_lu, 1),
+                t.master.max_limiting_db,
+                qc
+            );
+        }
+        for (severity, heading) in [(Severity::Fail, "Failed checks"), (Severity::Warn, "Warnings")] {
+            let found: Vec<_> = r.all_checks().filter(|(_, c)| c.severity == severity).collect();
+            if found.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "\n## {heading}\n");
+            for (track, c) in found {
+                let whom =
+                    track.map_or("Album".to_string(), |t| format!("{:02} {}", t.index, cell(&t.title)));
+                let _ = writeln!(s, "- **{whom}** `{}`: {}", c.id, cell(&c.message));
+            }
+        }
+        s.push_str("\n## Deliverables\n\n| Name | Format | Rate | Bits | Dither | Album LUFS | Max dBTP |\n");
+        s.push_str("|:--|:--|--:|--:|:--|--:|--:|\n");
+        for d in &a.deliverables {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                cell(&d.name),
+                d.format,
+                d.sample_rate.map_or("source".to_string(), |r| format!("{r} Hz")),
+                d.bit_depth,
+                d.dither,
+                num(d.integrated_lufs, 2),
+                num(d.true_peak_dbtp, 2)
+            );
+        }
+        let _ = writeln!(s, "\n<sub>lathe {}</sub>", r.lathe_version);
+        s
+    }
+}
