@@ -11,7 +11,7 @@ use lathe::dsp::compressor::{self, CompressorSettings};
 use lathe::dsp::dither::{DitherKind, quantize};
 use lathe::dsp::eq::{Band, BandChannel, Eq};
 use lathe::dsp::limiter::{self, LimiterSettings};
-use lathe::dsp::{oversample, stereo};
+use lathe::dsp::{oversample, spectrum, stereo};
 use lathe::loudness;
 use lathe::manifest::{Chain, Deliverable, SampleFormat};
 use lathe::render::{RenderSpec, pre_gain, render};
@@ -75,6 +75,7 @@ fn stages(c: &mut Criterion) {
     g.bench_function("true_peak_meter", |b| b.iter(|| black_box(oversample::true_peak_dbtp(&loud))));
     g.bench_function("dither_tpdf_16bit", |b| b.iter(|| black_box(quantize(&x[0], 16, DitherKind::Tpdf, 1))));
     g.bench_function("loudness_meter", |b| b.iter(|| black_box(loudness::measure(&x, RATE).unwrap())));
+    g.bench_function("spectrum_third_octave", |b| b.iter(|| black_box(spectrum::of_channels(&x, RATE))));
     g.finish();
 
     let x48 = lathe::synth::render(
