@@ -15,7 +15,7 @@ use crate::audio::{Audio, SourceFormat};
 use crate::dsp::db_to_gain;
 use crate::dsp::eq::{Band, Eq};
 use crate::error::{Error, Result};
-use crate::loudness::Meter;
+use crate::loudness::BlockEnergies;
 
 /// Frames decoded from every stem per step.
 pub const BLOCK: usize = 1 << 15;
@@ -106,7 +106,7 @@ struct Lane {
     input: StemInput,
     reader: Reader,
     eq: Option<Eq>,
-    meter: Meter,
+    meter: BlockEnergies,
     clips: ClipCounter,
     peak: f32,
     frames: u64,
@@ -137,7 +137,7 @@ pub fn mixdown(inputs: &[StemInput]) -> Result<Mixdown> {
         first.get_or_insert((input.file.clone(), fmt.clone()));
         lanes.push(Lane {
             eq: (!input.mix.eq.is_empty()).then(|| Eq::new(&input.mix.eq, fmt.sample_rate)),
-            meter: Meter::new_integrated(2, fmt.sample_rate)?,
+            meter: BlockEnergies::new(2, fmt.sample_rate),
             input: input.clone(),
             reader,
             clips: ClipCounter::default(),
@@ -187,7 +187,7 @@ pub fn mixdown(inputs: &[StemInput]) -> Result<Mixdown> {
                     *s = v as f32;
                 }
             }
-            lane.meter.feed(&[&stereo[0], &stereo[1]])?;
+            lane.meter.feed(&[&stereo[0], &stereo[1]]);
         }
         if block_len == 0 {
             break;
@@ -205,7 +205,7 @@ pub fn mixdown(inputs: &[StemInput]) -> Result<Mixdown> {
                 file: lane.input.file.clone(),
                 channels: lane.reader.format().channels,
                 frames: lane.frames,
-                mixed_lufs: if lane.input.mix.mute { f64::NEG_INFINITY } else { lane.meter.integrated()? },
+                mixed_lufs: if lane.input.mix.mute { f64::NEG_INFINITY } else { lane.meter.integrated() },
                 file_peak_dbfs: 20.0 * (lane.peak as f64).log10(),
                 clip_runs: lane.clips.runs,
                 share_pct: 0.0,

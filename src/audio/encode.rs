@@ -57,6 +57,28 @@ impl Pcm {
         }
     }
 
+    /// Frames `start..end` of channel `c` as floats, into `buf` (replacing its contents).
+    pub fn read_f32(&self, c: usize, start: usize, end: usize, buf: &mut Vec<f32>) {
+        buf.clear();
+        match self {
+            Pcm::Int { bits, channels } => {
+                buf.extend(channels[c][start..end].iter().map(|&q| crate::dsp::dither::to_float(q, *bits)))
+            }
+            Pcm::Float(channels) => buf.extend_from_slice(&channels[c][start..end]),
+        }
+    }
+
+    /// Largest sample magnitude of channel `c`, as a float.
+    pub fn sample_peak(&self, c: usize) -> f32 {
+        match self {
+            Pcm::Int { bits, channels } => {
+                let m = channels[c].iter().fold(0i32, |m, &q| m.max(q.saturating_abs()));
+                crate::dsp::dither::to_float(m, *bits)
+            }
+            Pcm::Float(channels) => channels[c].iter().fold(0f32, |m, v| m.max(v.abs())),
+        }
+    }
+
     /// Size of the WAV file this would make, in bytes.
     pub fn wav_size(&self) -> u64 {
         44 + self.frames() as u64 * self.channel_count() as u64 * (self.bits() as u64 / 8)

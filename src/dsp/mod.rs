@@ -5,6 +5,7 @@ pub mod biquad;
 pub mod compressor;
 pub mod dither;
 pub mod eq;
+pub mod kweight;
 pub mod limiter;
 pub mod oversample;
 pub mod spectrum;

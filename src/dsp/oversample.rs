@@ -116,9 +116,19 @@ fn parabola_peak(a: f32, b: f32, c: f32) -> f32 {
     b.max(b - 0.25 * (a - c) * p)
 }
 
+/// How far the reconstructed signal can rise between a maximum on the 4×
+/// grid and the true peak, relative to the signal's largest magnitude `M`:
+/// the peak lies within an eighth of a sample of a 4× point, and a signal
+/// band-limited to `fs/2` has `|x''| ≤ (π·fs)²·M` (Bernstein), so it falls
+/// at most `½·(π/8)²·M = π²/128·M` from its peak over that distance.
+const REFINE_SLACK: f32 = std::f32::consts::PI * std::f32::consts::PI / 128.0;
+
 /// Calls `f(n, peak)` with the true peak on `[n, n+1]` for every sample `n`
-/// whose neighbourhood could exceed `floor`; other samples are skipped.
-fn for_each_peak(x: &[f32], floor: f32, f: impl FnMut(usize, f32)) {
+/// where it could exceed the floor; `f` returns the floor for the samples
+/// that follow (a peak meter raises it to the largest peak so far). Other
+/// samples are skipped: those whose window bound is under the floor, and
+/// those whose 4× maximum, plus [`REFINE_SLACK`], is.
+fn for_each_peak(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -136,18 +146,19 @@ fn for_each_peak(x: &[f32], floor: f32, f: impl FnMut(usize, f32)) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn for_each_peak_avx2(x: &[f32], floor: f32, f: impl FnMut(usize, f32)) {
+fn for_each_peak_avx2(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
     for_each_peak_portable(x, floor, f)
 }
 
 #[inline(always)]
-fn for_each_peak_portable(x: &[f32], floor: f32, mut f: impl FnMut(usize, f32)) {
+fn for_each_peak_portable(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f32) -> f32) {
     let flt = filter();
     let bounds = window_max_per_block(x);
     let mut padded = vec![0f32; x.len() + TAPS];
     padded[HALF - 1..HALF - 1 + x.len()].copy_from_slice(x);
     for n in 0..x.len() {
-        if bounds[n / BLOCK] * flt.l1 <= floor {
+        let bound = bounds[n / BLOCK] * flt.l1;
+        if bound <= floor {
             continue;
         }
         let win = &padded[n..n + TAPS];
@@ -161,6 +172,9 @@ fn for_each_peak_portable(x: &[f32], floor: f32, mut f: impl FnMut(usize, f32)) 
         // next sample belongs to the next interval, which refines it.
         let (k, best) =
             v.iter().enumerate().fold((0, 0f32), |m, (i, s)| if s.abs() > m.1 { (i, s.abs()) } else { m });
+        if best + REFINE_SLACK * bound <= floor {
+            continue;
+        }
         let peak = if k == FACTOR {
             best
         } else {
@@ -174,7 +188,7 @@ fn for_each_peak_portable(x: &[f32], floor: f32, mut f: impl FnMut(usize, f32)) 
             let right = dot(&flt.fine[k], win).abs();
             parabola_peak(left, best, right).max(left).max(right)
         };
-        f(n, peak);
+        floor = f(n, peak);
     }
 }
 
@@ -191,15 +205,29 @@ pub fn accumulate_peak_envelope(x: &[f32], env: &mut [f32], floor: f32) {
         if n + 1 < env.len() && p > env[n + 1] {
             env[n + 1] = p;
         }
+        floor
     });
 }
 
 /// True peak of one channel, linear.
 pub fn true_peak(x: &[f32]) -> f32 {
-    let mut best = x.iter().fold(0f32, |m, v| m.max(v.abs()));
-    // Only intervals that could beat 95% of the sample peak are worth interpolating.
-    let floor = best * 0.95;
-    for_each_peak(x, floor, |_, p| best = best.max(p));
+    let sample_peak = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+    true_peak_in(x, 0..x.len(), sample_peak)
+}
+
+/// The larger of `floor` and the true peak over the intervals `[n, n+1]`
+/// for `n` in `range`, of a signal of which `x` holds a stretch (with at
+/// least [`TAPS`] samples of context on each side of `range` where the
+/// signal has them). Pass the sample peak, or the largest peak so far, as
+/// `floor`: only intervals that could beat it are interpolated.
+pub fn true_peak_in(x: &[f32], range: std::ops::Range<usize>, floor: f32) -> f32 {
+    let mut best = floor;
+    for_each_peak(x, floor, |n, p| {
+        if range.contains(&n) && p > best {
+            best = p;
+        }
+        best
+    });
     best
 }
 
