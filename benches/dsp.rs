@@ -113,7 +113,7 @@ fn chain(c: &mut Criterion) {
                 deliverables: &deliverables,
                 seed: 1,
             };
-            black_box(render(&y, RATE, &spec).unwrap().passes)
+            black_box(render(y, RATE, &spec).unwrap().passes)
         })
     });
     g.finish();

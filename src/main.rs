@@ -10,6 +10,11 @@ use lathe::{Error, analyze, manifest};
 mod cli;
 use cli::{Cli, Command};
 
+/// mimalloc keeps freed track-sized buffers for the next pass and track,
+/// where glibc returns them to the kernel and faults them in again.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Master { album, out, jobs, quiet, report } => {

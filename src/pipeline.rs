@@ -206,8 +206,7 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
         deliverables: &album.deliverables,
         seed: track_seed(track),
     };
-    let rendered = render::render(&audio.channels, audio.sample_rate, &spec)?;
-    drop(audio);
+    let rendered = render::render(audio.channels, audio.sample_rate, &spec)?;
     let first = &rendered.outputs[0];
     let spectrum =
         spectrum::analyze(first.pcm.channel_count(), first.pcm.frames(), first.sample_rate, |c, i| {

@@ -12,7 +12,7 @@ use crate::audio::resample;
 use crate::dsp::compressor::{self, CompressorStats};
 use crate::dsp::eq::Eq;
 use crate::dsp::limiter::{self, LimiterSettings, LimiterStats};
-use crate::dsp::{apply_gain_db, dither, stereo};
+use crate::dsp::{dither, stereo};
 use crate::error::{Error, Result};
 use crate::loudness::{self, Measurement};
 use crate::manifest::{Chain, Deliverable, SampleFormat};
@@ -165,8 +165,10 @@ struct Envelope {
 
 impl Envelope {
     /// How far below the first pass's threshold the envelope is made exact,
-    /// so later passes with more gain or a lower ceiling can reuse it.
-    const SPAN_DB: f64 = 6.0;
+    /// so later passes with more gain or a lower ceiling can reuse it (the
+    /// second pass typically adds well under 1 dB to make up for limiting;
+    /// a pass that needs more builds the envelope again).
+    const SPAN_DB: f64 = 2.0;
 
     fn ensure<'a>(
         slot: &'a mut Option<Envelope>,
@@ -192,46 +194,101 @@ struct Candidate {
     lufs: f64,
 }
 
-/// One pass: gain and limiter into `y` (the working buffer), then per
-/// deliverable resample, safety limiter, quantize, and integrated loudness.
-fn render_pass(
-    pre: &[Vec<f32>],
-    y: &mut [Vec<f32>],
+/// The deliverables at one output rate: the premaster resampled to that
+/// rate once, its peak envelope (kept across passes) and a working buffer.
+/// Limiting at the rate that is written holds the ceiling where it is
+/// measured, with no second limiter after a resampler.
+struct Branch {
     sample_rate: u32,
+    pre: Vec<Vec<f32>>,
+    envelope: Option<Envelope>,
+    y: Vec<Vec<f32>>,
+    /// Indices into the spec's deliverables.
+    deliverables: Vec<usize>,
+}
+
+impl Branch {
+    /// One branch per distinct output rate, in the order deliverables first use them.
+    fn for_spec(pre: Vec<Vec<f32>>, sample_rate: u32, spec: &RenderSpec) -> Result<Vec<Branch>> {
+        let mut rates: Vec<(u32, Vec<usize>)> = Vec::new();
+        for (i, d) in spec.deliverables.iter().enumerate() {
+            let rate = d.sample_rate.unwrap_or(sample_rate);
+            match rates.iter_mut().find(|(r, _)| *r == rate) {
+                Some((_, list)) => list.push(i),
+                None => rates.push((rate, vec![i])),
+            }
+        }
+        let mut source = Some(pre);
+        let mut branches = Vec::with_capacity(rates.len());
+        // Resampled branches first, while the source-rate premaster is still here to read.
+        let own_rate = rates.iter().position(|(r, _)| *r == sample_rate);
+        for (k, (rate, deliverables)) in rates.iter().enumerate() {
+            if Some(k) == own_rate {
+                continue;
+            }
+            let src = source.as_ref().expect("the source is kept until the last branch needs it");
+            let pre = resample::resample(src, sample_rate, *rate)?;
+            branches.push((k, Branch::new(*rate, pre, deliverables.clone())));
+        }
+        if let Some(k) = own_rate {
+            let pre = source.take().expect("still here");
+            branches.push((k, Branch::new(sample_rate, pre, rates[k].1.clone())));
+        }
+        drop(source);
+        branches.sort_by_key(|(k, _)| *k);
+        Ok(branches.into_iter().map(|(_, b)| b).collect())
+    }
+
+    fn new(sample_rate: u32, pre: Vec<Vec<f32>>, deliverables: Vec<usize>) -> Branch {
+        let y = pre.iter().map(|c| vec![0f32; c.len()]).collect();
+        Branch { sample_rate, pre, envelope: None, y, deliverables }
+    }
+
+    /// Gain and limiter into the working buffer, then each deliverable
+    /// quantized and its integrated loudness measured.
+    fn pass(
+        &mut self,
+        spec: &RenderSpec,
+        gain_db: f64,
+        margin_db: f64,
+        out: &mut [Option<Candidate>],
+    ) -> LimiterStats {
+        let lim = LimiterSettings {
+            ceiling_dbtp: spec.ceiling_dbtp - margin_db,
+            lookahead_ms: spec.chain.limiter.lookahead_ms,
+            release_ms: spec.chain.limiter.release_ms,
+            hold_ms: spec.chain.limiter.hold_ms,
+        };
+        let env = Envelope::ensure(&mut self.envelope, &self.pre, &lim, gain_db);
+        let curve = limiter::gain_curve_db(&lim, self.sample_rate, env, gain_db);
+        let stats = limiter::apply_curve_from(&self.pre, gain_db, &curve, self.sample_rate, &mut self.y);
+        drop(curve);
+        for &i in &self.deliverables {
+            let pcm = quantize(&self.y, &spec.deliverables[i], spec.seed.wrapping_add(i as u64));
+            let lufs = integrated_pcm(&pcm, self.sample_rate);
+            out[i] = Some(Candidate { sample_rate: self.sample_rate, pcm, lufs });
+        }
+        stats
+    }
+}
+
+/// One pass over every branch: the limiter stats of the first deliverable's
+/// branch, and every deliverable's candidate in order.
+fn render_pass(
+    branches: &mut [Branch],
     spec: &RenderSpec,
     gain_db: f64,
     margin_db: f64,
-    envelope: &mut Option<Envelope>,
-) -> Result<(LimiterStats, Vec<Candidate>)> {
-    let lim = LimiterSettings {
-        ceiling_dbtp: spec.ceiling_dbtp - margin_db,
-        lookahead_ms: spec.chain.limiter.lookahead_ms,
-        release_ms: spec.chain.limiter.release_ms,
-        hold_ms: spec.chain.limiter.hold_ms,
-    };
-    let env = Envelope::ensure(envelope, pre, &lim, gain_db);
-    let curve = limiter::gain_curve_db(&lim, sample_rate, env, gain_db);
-    for (w, p) in y.iter_mut().zip(pre) {
-        w.copy_from_slice(p);
+) -> (LimiterStats, Vec<Candidate>) {
+    let mut out: Vec<Option<Candidate>> = spec.deliverables.iter().map(|_| None).collect();
+    let mut stats = None;
+    for b in branches.iter_mut() {
+        let s = b.pass(spec, gain_db, margin_db, &mut out);
+        if b.deliverables.contains(&0) {
+            stats = Some(s);
+        }
     }
-    apply_gain_db(y, gain_db);
-    let stats = limiter::apply_curve(&curve, sample_rate, y);
-    drop(curve);
-    let mut outputs = Vec::with_capacity(spec.deliverables.len());
-    for (i, d) in spec.deliverables.iter().enumerate() {
-        let rate = d.sample_rate.unwrap_or(sample_rate);
-        let pcm = if rate == sample_rate {
-            quantize(y, d, spec.seed.wrapping_add(i as u64))
-        } else {
-            let mut z = resample::resample(y, sample_rate, rate)?;
-            // Resampling moves inter-sample peaks: hold the ceiling again at the new rate.
-            limiter::process(&LimiterSettings { hold_ms: 0.0, ..lim }, rate, &mut z);
-            quantize(&z, d, spec.seed.wrapping_add(i as u64))
-        };
-        let lufs = integrated_pcm(&pcm, rate);
-        outputs.push(Candidate { sample_rate: rate, pcm, lufs });
-    }
-    Ok((stats, outputs))
+    (stats.unwrap_or_default(), out.into_iter().map(|c| c.expect("every deliverable has a branch")).collect())
 }
 
 /// The full measurement (readings, LRA, true peak) of a pass's outputs.
@@ -258,20 +315,18 @@ fn measure_all(candidates: Vec<Candidate>) -> Result<Vec<RenderedOutput>> {
 ///
 /// Each pass measures only the integrated loudness of what it would write;
 /// the full measurement (true peak included) runs once a pass is on target.
-pub fn render(pre: &[Vec<f32>], sample_rate: u32, spec: &RenderSpec) -> Result<Rendered> {
-    let pre_lufs = loudness::integrated(pre, sample_rate);
+pub fn render(pre: Vec<Vec<f32>>, sample_rate: u32, spec: &RenderSpec) -> Result<Rendered> {
+    let pre_lufs = loudness::integrated(&pre, sample_rate);
     if !pre_lufs.is_finite() {
         return Err(Error::Render("the track is silent after the chain; there is nothing to master".into()));
     }
+    let mut branches = Branch::for_spec(pre, sample_rate, spec)?;
     let mut gain_db = spec.target_lufs - pre_lufs;
     let mut margin_db = CEILING_MARGIN_DB;
     let mut prev: Option<(f64, f64)> = None; // (gain, loudness) of the previous pass
     let mut best: Option<(f64, f64, f64)> = None; // (score, gain, margin)
-    let mut envelope = None;
-    let mut y = pre.to_vec();
     for pass in 1..=MAX_PASSES {
-        let (limiter, candidates) =
-            render_pass(pre, &mut y, sample_rate, spec, gain_db, margin_db, &mut envelope)?;
+        let (limiter, candidates) = render_pass(&mut branches, spec, gain_db, margin_db);
         let mean = candidates.iter().map(|c| c.lufs).sum::<f64>() / candidates.len() as f64;
         let worst_err = candidates.iter().map(|c| (c.lufs - spec.target_lufs).abs()).fold(0.0, f64::max);
         let mut score = worst_err;
@@ -298,8 +353,7 @@ pub fn render(pre: &[Vec<f32>], sample_rate: u32, spec: &RenderSpec) -> Result<R
     }
     // No pass met both promises: write the closest one (its checks will say so).
     let (_, gain_db, margin_db) = best.expect("at least one pass ran");
-    let (limiter, candidates) =
-        render_pass(pre, &mut y, sample_rate, spec, gain_db, margin_db, &mut envelope)?;
+    let (limiter, candidates) = render_pass(&mut branches, spec, gain_db, margin_db);
     Ok(Rendered { gain_db, passes: MAX_PASSES, limiter, outputs: measure_all(candidates)? })
 }
 
@@ -341,7 +395,7 @@ mod tests {
                 deliverables: &deliverables,
                 seed: 3,
             };
-            let r = render(&x, 48000, &spec).unwrap();
+            let r = render(x.clone(), 48000, &spec).unwrap();
             for (o, d) in r.outputs.iter().zip(&deliverables) {
                 let written = o.pcm.to_float();
                 let tp = written.iter().map(|c| db(reference_true_peak(c))).fold(f64::NEG_INFINITY, f64::max);
@@ -377,7 +431,7 @@ mod tests {
                     deliverables: &deliverables,
                     seed: 1,
                 };
-                let r = render(&x, 44100, &spec).unwrap();
+                let r = render(x, 44100, &spec).unwrap();
                 before.lra_lu - r.outputs[0].measurement.lra_lu
             })
             .collect();

@@ -55,28 +55,69 @@ impl Blocks {
     /// The sum over channels of the squared K-weighted samples of this block
     /// (every channel the same length).
     pub fn energy(&mut self, channels: &[&[f32]]) -> f64 {
-        let [s, h] = self.stages;
-        let mut total = 0.0;
-        for (x, state) in channels.iter().zip(self.state.iter_mut()) {
-            let [(mut a1, mut a2), (mut b1, mut b2)] = *state;
-            // Four partial sums break the dependency chain of one accumulator.
-            let mut acc = [0f64; 4];
-            for (i, &v) in x.iter().enumerate() {
-                let v = v as f64;
-                let y = s.b0 * v + a1;
-                a1 = s.b1 * v - s.a1 * y + a2;
-                a2 = s.b2 * v - s.a2 * y;
-                let z = h.b0 * y + b1;
-                b1 = h.b1 * y - h.a1 * z + b2;
-                b2 = h.b2 * y - h.a2 * z;
-                acc[i & 3] += z * z;
+        match (channels, self.state.as_mut_slice()) {
+            // A stereo pair runs in one loop: two independent recursions keep the core busy.
+            ([l, r], [sl, sr]) => {
+                let (el, er) = Self::run2(&self.stages, l, r, sl, sr);
+                el + er
             }
-            // Flush denormals: silence after sound must not slow the filter down.
-            let flush = |v: f64| if v.abs() < 1e-30 { 0.0 } else { v };
-            *state = [(flush(a1), flush(a2)), (flush(b1), flush(b2))];
-            total += acc.iter().sum::<f64>();
+            _ => {
+                let mut total = 0.0;
+                for (x, state) in channels.iter().zip(self.state.iter_mut()) {
+                    let mut dummy = *state;
+                    total += Self::run2(&self.stages, x, &[], state, &mut dummy).0;
+                }
+                total
+            }
         }
-        total
+    }
+
+    /// Filters `a` and `b` (`b` may be empty) side by side; returns their energies.
+    #[inline(always)]
+    fn run2(
+        stages: &[Coefficients; 2],
+        a: &[f32],
+        b: &[f32],
+        sa: &mut [(f64, f64); 2],
+        sb: &mut [(f64, f64); 2],
+    ) -> (f64, f64) {
+        let [s, h] = *stages;
+        #[inline(always)]
+        fn step(s: &Coefficients, h: &Coefficients, v: f32, st: &mut [(f64, f64); 2]) -> f64 {
+            let v = v as f64;
+            let [(a1, a2), (b1, b2)] = st;
+            let y = s.b0 * v + *a1;
+            *a1 = s.b1 * v - s.a1 * y + *a2;
+            *a2 = s.b2 * v - s.a2 * y;
+            let z = h.b0 * y + *b1;
+            *b1 = h.b1 * y - h.a1 * z + *b2;
+            *b2 = h.b2 * y - h.a2 * z;
+            z * z
+        }
+        let (mut ea, mut eb) = ([0f64; 2], [0f64; 2]);
+        if b.len() == a.len() {
+            for (i, (&va, &vb)) in a.iter().zip(b).enumerate() {
+                ea[i & 1] += step(&s, &h, va, sa);
+                eb[i & 1] += step(&s, &h, vb, sb);
+            }
+        } else {
+            for (i, &va) in a.iter().enumerate() {
+                ea[i & 1] += step(&s, &h, va, sa);
+            }
+        }
+        // Flush denormals: silence after sound must not slow the filter down.
+        let flush = |st: &mut [(f64, f64); 2]| {
+            for (p, q) in st.iter_mut() {
+                for v in [p, q] {
+                    if v.abs() < 1e-30 {
+                        *v = 0.0;
+                    }
+                }
+            }
+        };
+        flush(sa);
+        flush(sb);
+        (ea[0] + ea[1], eb[0] + eb[1])
     }
 }
 

@@ -198,6 +198,24 @@ pub fn apply_curve(curve: &[f32], sample_rate: u32, channels: &mut [Vec<f32>]) -
     stats
 }
 
+/// `out = pre × gain × curve`, in one pass: the gain into the limiter and
+/// the limiter's gain curve (dB) applied together; returns what the limiter did.
+pub fn apply_curve_from(
+    pre: &[Vec<f32>],
+    gain_db: f64,
+    curve: &[f32],
+    sample_rate: u32,
+    out: &mut [Vec<f32>],
+) -> LimiterStats {
+    let g = 10f64.powf(gain_db / 20.0);
+    for (o, p) in out.iter_mut().zip(pre) {
+        for (o, &p) in o.iter_mut().zip(p) {
+            *o = (p as f64 * g) as f32;
+        }
+    }
+    apply_curve(curve, sample_rate, out)
+}
+
 /// Limits a stereo (or mono) set of channels in place.
 pub fn process(settings: &LimiterSettings, sample_rate: u32, channels: &mut [Vec<f32>]) -> LimiterStats {
     let curve = {
