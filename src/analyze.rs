@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::audio::decode::decode;
 use crate::error::{Error, Result};
-use crate::loudness;
+use crate::loudness::{self, BlockEnergies};
 use crate::manifest::preset;
 use crate::qc::checks::{self, Check, Severity, Thresholds};
 use crate::qc::report::num;
@@ -112,11 +112,11 @@ fn target_checks(f: &FileReport, t: &DeliveryTarget) -> Vec<Check> {
 /// Measures and checks every file. Files are independent and run in parallel.
 pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<AnalyzeReport> {
     let th = Thresholds::default();
-    let results: Vec<Result<(FileReport, ebur128::EbuR128)>> = files
+    let results: Vec<Result<(FileReport, BlockEnergies)>> = files
         .par_iter()
         .map(|path| {
             let (audio, fmt) = decode(path)?;
-            let (m, gating) = loudness::measure(&audio.channels, audio.sample_rate)
+            let (m, energies) = loudness::measure(&audio.channels, audio.sample_rate)
                 .map_err(|e| Error::audio(path, e.to_string()))?;
             let scan = checks::scan(&audio.channels, th.get("premaster.clipping.min_run") as usize);
             let mut report = FileReport {
@@ -138,11 +138,13 @@ pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<Anal
             if let Some(t) = &target {
                 report.checks.extend(target_checks(&report, t));
             }
-            Ok((report, gating))
+            Ok((report, energies))
         })
         .collect();
-    let results: Vec<(FileReport, ebur128::EbuR128)> = results.into_iter().collect::<Result<_>>()?;
-    let (integrated_lufs, lra_lu) = loudness::pooled_loudness(results.iter().map(|(_, g)| g))?;
+    let results: Vec<(FileReport, BlockEnergies)> = results.into_iter().collect::<Result<_>>()?;
+    let parts: Vec<&BlockEnergies> = results.iter().map(|(_, e)| e).collect();
+    let (integrated_lufs, lra_lu) =
+        (BlockEnergies::pooled_integrated(&parts), BlockEnergies::pooled_lra(&parts));
     let passed = target.is_none()
         || results.iter().all(|(f, _)| {
             !f.checks.iter().any(|c| c.id.starts_with("master.") && c.severity == Severity::Fail)

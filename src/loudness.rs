@@ -86,29 +86,65 @@ impl BlockEnergies {
         kweight::lufs(e / (n * self.hop) as f64)
     }
 
+    /// Mean-square energies of the 400 ms gating blocks, every 100 ms.
+    fn gating_blocks(&self) -> impl Iterator<Item = f64> + '_ {
+        let norm = (MOMENTARY_BLOCKS * self.hop) as f64;
+        self.blocks.windows(MOMENTARY_BLOCKS).map(move |w| w.iter().sum::<f64>() / norm)
+    }
+
+    /// Mean-square energies of the 3 s short-term blocks of the loudness
+    /// range: the first at 3 s, then every second (as libebur128 takes them).
+    fn short_term_blocks(&self) -> impl Iterator<Item = f64> + '_ {
+        let norm = (SHORT_TERM_BLOCKS * self.hop) as f64;
+        self.blocks.windows(SHORT_TERM_BLOCKS).step_by(10).map(move |w| w.iter().sum::<f64>() / norm)
+    }
+
     /// Integrated loudness, BS.1770-4: 400 ms gating blocks every 100 ms,
     /// absolute gate at -70 LUFS, relative gate 10 LU under the absolutely
     /// gated loudness.
     pub fn integrated(&self) -> f64 {
-        let gating: Vec<f64> = self.blocks.windows(MOMENTARY_BLOCKS).map(|w| w.iter().sum::<f64>()).collect();
-        let norm = (MOMENTARY_BLOCKS * self.hop) as f64;
-        let above = |gate: f64| -> (f64, usize) {
-            gating
-                .iter()
-                .filter(|&&e| kweight::lufs(e / norm) > gate)
-                .fold((0.0, 0), |(sum, n), &e| (sum + e, n + 1))
-        };
-        let (sum, n) = above(ABSOLUTE_GATE_LUFS);
-        if n == 0 {
-            return f64::NEG_INFINITY;
-        }
-        let relative = kweight::lufs(sum / n as f64 / norm) - 10.0;
-        let (sum, n) = above(relative);
-        if n == 0 {
-            return f64::NEG_INFINITY;
-        }
-        kweight::lufs(sum / n as f64 / norm)
+        Self::pooled_integrated(&[self])
     }
+
+    /// Loudness range, EBU Tech 3342: short-term blocks gated at -70 LUFS
+    /// and 20 LU under their power mean; the spread from the 10th to the
+    /// 95th percentile.
+    pub fn lra(&self) -> f64 {
+        Self::pooled_lra(&[self])
+    }
+
+    /// Integrated loudness over the gating blocks of several programmes
+    /// (an album: not an average of the tracks' values).
+    pub fn pooled_integrated(parts: &[&BlockEnergies]) -> f64 {
+        let gated: Vec<f64> =
+            parts.iter().flat_map(|p| p.gating_blocks()).filter(|&e| e >= absolute_gate()).collect();
+        if gated.is_empty() {
+            return f64::NEG_INFINITY;
+        }
+        let relative = gated.iter().sum::<f64>() / gated.len() as f64 * 0.1;
+        let (sum, n) =
+            gated.iter().filter(|&&e| e >= relative).fold((0.0, 0usize), |(s, n), &e| (s + e, n + 1));
+        kweight::lufs(sum / n as f64)
+    }
+
+    /// Loudness range over the short-term blocks of several programmes.
+    pub fn pooled_lra(parts: &[&BlockEnergies]) -> f64 {
+        let mut st: Vec<f64> =
+            parts.iter().flat_map(|p| p.short_term_blocks()).filter(|&e| e >= absolute_gate()).collect();
+        if st.is_empty() {
+            return 0.0;
+        }
+        let relative = st.iter().sum::<f64>() / st.len() as f64 * 0.01;
+        st.retain(|&e| e >= relative);
+        st.sort_by(f64::total_cmp);
+        let last = (st.len() - 1) as f64;
+        kweight::lufs(st[(last * 0.95 + 0.5) as usize]) - kweight::lufs(st[(last * 0.1 + 0.5) as usize])
+    }
+}
+
+/// The absolute gate (-70 LUFS) as a mean-square energy.
+fn absolute_gate() -> f64 {
+    10f64.powf((ABSOLUTE_GATE_LUFS + 0.691) / 10.0)
 }
 
 /// The absolute gate of BS.1770-4.
@@ -118,19 +154,24 @@ fn hop_frames(sample_rate: u32) -> usize {
     (sample_rate as f64 * HOP_S).round() as usize
 }
 
-/// A meter fed block by block; keeps the gating blocks for album pooling.
+/// A meter fed block by block: integrated loudness, loudness range,
+/// momentary and short-term readings and sample peak, keeping what album
+/// pooling needs.
 ///
-/// Integrated loudness, loudness range, sample peak and the gating state
-/// for album pooling come from the `ebur128` crate; the momentary and
-/// short-term readings from [`BlockEnergies`] (asking ebur128 for them every
-/// 100 ms would re-sum the whole window each time: 30 passes over every
-/// sample for short-term). The two agree to 0.001 LU (tested).
+/// Every reading comes from lathe's own K-weighted [`BlockEnergies`], each
+/// sample filtered and summed once (asking the `ebur128` crate for
+/// momentary and short-term loudness every 100 ms re-sums the whole window
+/// each time: 30 passes over every sample for short-term). A meter made
+/// [`with_reference`](Meter::with_reference) also runs `ebur128`, the meter
+/// of record for the written masters and the album's loudness: their
+/// integrated loudness, loudness range, sample peak and pooling. The two
+/// agree to 0.001 LU (tested).
 pub struct Meter {
-    ebu: EbuR128,
+    ebu: Option<EbuR128>,
     sample_rate: u32,
-    channels: usize,
     frames: u64,
     energies: BlockEnergies,
+    sample_peak: f32,
     /// Blocks already turned into readings.
     read: usize,
     momentary_max: f64,
@@ -152,31 +193,38 @@ fn to_db(amplitude: f64) -> f64 {
 }
 
 impl Meter {
-    pub fn new(channels: usize, sample_rate: u32) -> Result<Self> {
-        let mode = Mode::I | Mode::LRA | Mode::SAMPLE_PEAK;
-        let ebu = EbuR128::new(channels as u32, sample_rate, mode).map_err(meter_error)?;
-        Ok(Meter {
-            ebu,
+    /// lathe's block meter alone (premasters, `lathe analyze`).
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        Meter {
+            ebu: None,
             sample_rate,
-            channels,
             frames: 0,
             energies: BlockEnergies::new(channels, sample_rate),
+            sample_peak: 0.0,
             read: 0,
             momentary_max: f64::NEG_INFINITY,
             short_term_max: f64::NEG_INFINITY,
             short_term: Vec::new(),
             momentary: Vec::new(),
-        })
+        }
     }
 
-    /// Integrated loudness so far.
-    pub fn integrated(&self) -> Result<f64> {
-        self.ebu.loudness_global().map_err(meter_error)
+    /// The block meter with `ebur128` beside it as the meter of record.
+    pub fn with_reference(channels: usize, sample_rate: u32) -> Result<Self> {
+        let mode = Mode::I | Mode::LRA | Mode::SAMPLE_PEAK;
+        let ebu = EbuR128::new(channels as u32, sample_rate, mode).map_err(meter_error)?;
+        Ok(Meter { ebu: Some(ebu), ..Meter::new(channels, sample_rate) })
     }
 
     /// Feeds planar audio of any length; readings are taken every [`HOP_S`].
     pub fn feed(&mut self, channels: &[&[f32]]) -> Result<()> {
-        self.ebu.add_frames_planar_f32(channels).map_err(meter_error)?;
+        if let Some(ebu) = self.ebu.as_mut() {
+            ebu.add_frames_planar_f32(channels).map_err(meter_error)?;
+        } else {
+            for c in channels {
+                self.sample_peak = c.iter().fold(self.sample_peak, |m, v| m.max(v.abs()));
+            }
+        }
         self.energies.feed(channels);
         self.frames += channels.first().map_or(0, |c| c.len()) as u64;
         for k in self.read..self.energies.blocks.len() {
@@ -193,13 +241,19 @@ impl Meter {
 
     /// The readings so far, with the true peak measured separately (it needs the whole signal).
     pub fn measurement(&self, true_peak_dbtp: f64) -> Result<Measurement> {
-        let mut sp = 0f64;
-        for c in 0..self.channels as u32 {
-            sp = sp.max(self.ebu.sample_peak(c).map_err(meter_error)?);
-        }
+        let (integrated, lra, sp) = match &self.ebu {
+            Some(ebu) => {
+                let mut sp = 0f64;
+                for c in 0..ebu.channels() {
+                    sp = sp.max(ebu.sample_peak(c).map_err(meter_error)?);
+                }
+                (ebu.loudness_global().map_err(meter_error)?, ebu.loudness_range().map_err(meter_error)?, sp)
+            }
+            None => (self.energies.integrated(), self.energies.lra(), self.sample_peak as f64),
+        };
         Ok(Measurement {
-            integrated_lufs: self.ebu.loudness_global().map_err(meter_error)?,
-            lra_lu: self.ebu.loudness_range().map_err(meter_error)?,
+            integrated_lufs: integrated,
+            lra_lu: lra,
             true_peak_dbtp,
             sample_peak_dbfs: to_db(sp),
             momentary_max_lufs: self.momentary_max,
@@ -210,22 +264,25 @@ impl Meter {
         })
     }
 
-    /// The gating state, for [`pooled_loudness`].
-    pub fn state(&self) -> &EbuR128 {
-        &self.ebu
+    /// The block energies, for [`BlockEnergies::pooled_integrated`].
+    pub fn into_energies(self) -> BlockEnergies {
+        self.energies
     }
 
-    pub fn into_state(self) -> EbuR128 {
+    /// The reference meter's gating state, for [`pooled_loudness`]
+    /// (`None` unless made [`with_reference`](Meter::with_reference)).
+    pub fn into_reference(self) -> Option<EbuR128> {
         self.ebu
     }
 }
 
-/// Measures a whole programme; returns the readings and the gating state.
-pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Measurement, EbuR128)> {
+/// Measures a whole programme with lathe's block meter; returns the
+/// readings and the block energies (for album pooling).
+pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Measurement, BlockEnergies)> {
     // The BS.1770 meter and the true-peak detector read the same samples independently.
     let (meter, tp) = rayon::join(
         || -> Result<Meter> {
-            let mut meter = Meter::new(channels.len(), sample_rate)?;
+            let mut meter = Meter::new(channels.len(), sample_rate);
             let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
             meter.feed(&views)?;
             Ok(meter)
@@ -233,7 +290,7 @@ pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Measurement, 
         || crate::dsp::oversample::true_peak_dbtp(channels),
     );
     let meter = meter?;
-    Ok((meter.measurement(tp)?, meter.into_state()))
+    Ok((meter.measurement(tp)?, meter.into_energies()))
 }
 
 /// Integrated loudness only, from lathe's own K-weighted block energies
@@ -400,13 +457,18 @@ mod tests {
             let song = crate::synth::Song { seconds: 20.0, ..crate::synth::sample_album_songs()[2].clone() };
             let music = crate::synth::render(&song, rate).to_vec();
             for x in [gated, music] {
-                let fast = integrated(&x, rate);
                 let (m, _) = measure(&x, rate).unwrap();
-                assert!(
-                    (fast - m.integrated_lufs).abs() < 0.001,
-                    "{rate}: {fast:.4} vs ebur128 {:.4}",
-                    m.integrated_lufs
-                );
+                let mut r = Meter::with_reference(2, rate).unwrap();
+                r.feed(&[&x[0], &x[1]]).unwrap();
+                let reference = r.measurement(0.0).unwrap();
+                for (what, mine, theirs) in [
+                    ("integrated", m.integrated_lufs, reference.integrated_lufs),
+                    ("fast integrated", integrated(&x, rate), reference.integrated_lufs),
+                    ("LRA", m.lra_lu, reference.lra_lu),
+                    ("sample peak", m.sample_peak_dbfs, reference.sample_peak_dbfs),
+                ] {
+                    assert!((mine - theirs).abs() < 0.001, "{rate} {what}: {mine:.4} vs ebur128 {theirs:.4}");
+                }
                 let mut e = EbuR128::new(2, rate, Mode::S).unwrap();
                 let hop = hop_frames(rate);
                 for (k, (&st, &mo)) in m.short_term_lufs.iter().zip(&m.momentary_lufs).enumerate() {
@@ -427,7 +489,16 @@ mod tests {
         let rate = 48000;
         let (a, ga) = measure(&tone(-23.0, 20.0, rate), rate).unwrap();
         let (b, gb) = measure(&tone(-40.0, 20.0, rate), rate).unwrap();
-        let (pooled, _) = pooled_loudness([&ga, &gb]).unwrap();
+        let pooled = BlockEnergies::pooled_integrated(&[&ga, &gb]);
+        // The reference meter pools the same way.
+        let reference = |x: &[Vec<f32>]| {
+            let mut m = Meter::with_reference(2, rate).unwrap();
+            m.feed(&[&x[0], &x[1]]).unwrap();
+            m.into_reference().unwrap()
+        };
+        let (ra, rb) = (reference(&tone(-23.0, 20.0, rate)), reference(&tone(-40.0, 20.0, rate)));
+        let (by_ebur128, _) = pooled_loudness([&ra, &rb]).unwrap();
+        assert!((pooled - by_ebur128).abs() < 0.001, "{pooled} vs ebur128 {by_ebur128}");
         assert!(
             (pooled + 23.0).abs() <= 0.1,
             "pooled {pooled}: the quiet track falls under the relative gate"

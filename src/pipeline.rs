@@ -21,7 +21,7 @@ use crate::audio::encode::{TempFile, write_wav};
 use crate::audio::{Audio, SourceFormat};
 use crate::dsp::spectrum::{self, Spectrum};
 use crate::error::{Error, Result};
-use crate::loudness::{self, Measurement};
+use crate::loudness::{self, BlockEnergies, Measurement};
 use crate::manifest::{Album, Mode, SampleFormat, Track, TrackSource};
 use crate::progress::Progress;
 use crate::qc::checks::{self, Check, OutputFacts, Severity, Thresholds};
@@ -44,7 +44,8 @@ pub struct MasterOptions {
 pub struct Analysis {
     pub format: SourceFormat,
     pub measurement: Measurement,
-    pub gating: EbuR128,
+    /// For the album's pooled premaster loudness.
+    pub energies: BlockEnergies,
     pub checks: Vec<Check>,
     /// For a stems track: what each stem brought.
     pub stems: Option<Vec<StemFacts>>,
@@ -80,7 +81,7 @@ fn display_path(album: &Album, p: &Path) -> String {
 fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analysis> {
     let Loaded { audio, format, stems } = load_track(track)?;
     let input = track.inputs()[0];
-    let (measurement, gating) = loudness::measure(&audio.channels, audio.sample_rate)
+    let (measurement, energies) = loudness::measure(&audio.channels, audio.sample_rate)
         .map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
     let scan = checks::scan(&audio.channels, th.get("premaster.clipping.min_run") as usize);
     let mut checks = checks::premaster(&format, &measurement, &scan, th);
@@ -97,7 +98,7 @@ fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analys
         return Err(Error::audio(what, c.message.clone()));
     }
     let spectrum = spectrum::of_channels(&audio.channels, audio.sample_rate);
-    Ok(Analysis { format, measurement, gating, checks, stems: stems.map(|(f, _)| f), spectrum })
+    Ok(Analysis { format, measurement, energies, checks, stems: stems.map(|(f, _)| f), spectrum })
 }
 
 fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
@@ -257,7 +258,8 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     // Phase 2: plan.
     let pre_lufs: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
     let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
-    let (pooled_pre, _) = loudness::pooled_loudness(analyses.iter().map(|a| &a.gating))?;
+    let pooled_pre =
+        BlockEnergies::pooled_integrated(&analyses.iter().map(|a| &a.energies).collect::<Vec<_>>());
     let mut album_gain = album::album_gain_db(&album.target, pooled_pre);
 
     // Phase 3: master, re-running the album while its pooled loudness is off target.

@@ -138,7 +138,7 @@ pub fn measure_pcm(pcm: &Pcm, sample_rate: u32) -> Result<(Measurement, EbuR128,
     // The BS.1770 meter and the true-peak detector read the samples independently.
     let (meter, tp) = rayon::join(
         || -> Result<loudness::Meter> {
-            let mut meter = loudness::Meter::new(pcm.channel_count(), sample_rate)?;
+            let mut meter = loudness::Meter::with_reference(pcm.channel_count(), sample_rate)?;
             let mut bufs = vec![Vec::with_capacity(CHUNK); pcm.channel_count()];
             for start in (0..pcm.frames()).step_by(CHUNK) {
                 let end = (start + CHUNK).min(pcm.frames());
@@ -152,7 +152,8 @@ pub fn measure_pcm(pcm: &Pcm, sample_rate: u32) -> Result<(Measurement, EbuR128,
         || true_peak_pcm(pcm),
     );
     let meter = meter?;
-    Ok((meter.measurement(tp)?, meter.into_state(), full_scale))
+    let m = meter.measurement(tp)?;
+    Ok((m, meter.into_reference().expect("made with the reference meter"), full_scale))
 }
 
 /// The premaster's peak envelope, kept across passes. It is exact above
