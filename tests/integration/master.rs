@@ -43,7 +43,7 @@ fn album_mode_lands_the_pooled_album_on_target_and_keeps_relative_levels() {
             }
         }
     }
-    let (pooled, _) = lathe::loudness::pooled_loudness(gating.iter()).unwrap();
+    let pooled = lathe::loudness::BlockEnergies::pooled_integrated(&gating.iter().collect::<Vec<_>>());
     assert!((pooled + 14.0).abs() <= 0.1, "album pooled {pooled:.3} LUFS");
     let spread =
         changes.iter().cloned().fold(f64::MIN, f64::max) - changes.iter().cloned().fold(f64::MAX, f64::min);
