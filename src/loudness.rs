@@ -178,6 +178,8 @@ pub struct Meter {
     short_term_max: f64,
     short_term: Vec<f32>,
     momentary: Vec<f32>,
+    /// The block energies came measured already: feed only the reference.
+    prefilled: bool,
 }
 
 /// Blocks in the short-term (3 s) and momentary (400 ms) windows.
@@ -206,7 +208,19 @@ impl Meter {
             short_term_max: f64::NEG_INFINITY,
             short_term: Vec::new(),
             momentary: Vec::new(),
+            prefilled: false,
         }
+    }
+
+    /// A reference meter for samples whose block energies were already
+    /// measured (the render loop measures them to find its gain): only
+    /// `ebur128` reads the samples again.
+    pub fn with_reference_from(energies: BlockEnergies, channels: usize, sample_rate: u32) -> Result<Self> {
+        let mut m = Meter::with_reference(channels, sample_rate)?;
+        m.energies = energies;
+        m.prefilled = true;
+        m.take_readings();
+        Ok(m)
     }
 
     /// The block meter with `ebur128` beside it as the meter of record.
@@ -225,8 +239,16 @@ impl Meter {
                 self.sample_peak = c.iter().fold(self.sample_peak, |m, v| m.max(v.abs()));
             }
         }
-        self.energies.feed(channels);
         self.frames += channels.first().map_or(0, |c| c.len()) as u64;
+        if !self.prefilled {
+            self.energies.feed(channels);
+            self.take_readings();
+        }
+        Ok(())
+    }
+
+    /// Readings for the blocks measured since the last call.
+    fn take_readings(&mut self) {
         for k in self.read..self.energies.blocks.len() {
             let m = self.energies.window(k, MOMENTARY_BLOCKS);
             let st = self.energies.window(k, SHORT_TERM_BLOCKS);
@@ -236,7 +258,6 @@ impl Meter {
             self.short_term.push(st as f32);
         }
         self.read = self.energies.blocks.len();
-        Ok(())
     }
 
     /// The readings so far, with the true peak measured separately (it needs the whole signal).

@@ -91,8 +91,8 @@ fn quantize(channels: &[Vec<f32>], d: &Deliverable, seed: u64) -> Pcm {
 /// Frames converted to float at a time when a quantized output is measured.
 const CHUNK: usize = 1 << 16;
 
-/// Integrated loudness of quantized samples, read in chunks (no float copy of the track).
-pub fn integrated_pcm(pcm: &Pcm, sample_rate: u32) -> f64 {
+/// Block energies of quantized samples, read in chunks (no float copy of the track).
+pub fn energies_pcm(pcm: &Pcm, sample_rate: u32) -> loudness::BlockEnergies {
     let mut meter = loudness::BlockEnergies::new(pcm.channel_count(), sample_rate);
     let mut bufs = vec![Vec::with_capacity(CHUNK); pcm.channel_count()];
     for start in (0..pcm.frames()).step_by(CHUNK) {
@@ -102,7 +102,7 @@ pub fn integrated_pcm(pcm: &Pcm, sample_rate: u32) -> f64 {
         }
         meter.feed(&bufs.iter().map(|b| b.as_slice()).collect::<Vec<_>>());
     }
-    meter.integrated()
+    meter
 }
 
 /// True peak of quantized samples (dBTP), read in chunks with the
@@ -126,8 +126,13 @@ fn true_peak_pcm(pcm: &Pcm) -> f64 {
     20.0 * (best as f64).log10()
 }
 
-/// Measures quantized samples exactly as a reader of the file will see them.
-pub fn measure_pcm(pcm: &Pcm, sample_rate: u32) -> Result<(Measurement, EbuR128, usize)> {
+/// Measures quantized samples exactly as a reader of the file will see them
+/// (`energies`: their block energies, when already measured).
+pub fn measure_pcm(
+    pcm: &Pcm,
+    sample_rate: u32,
+    energies: Option<loudness::BlockEnergies>,
+) -> Result<(Measurement, EbuR128, usize)> {
     let full_scale = match pcm {
         Pcm::Float(ch) => ch.iter().flatten().filter(|x| x.abs() >= 1.0).count(),
         Pcm::Int { bits, channels } => {
@@ -138,7 +143,10 @@ pub fn measure_pcm(pcm: &Pcm, sample_rate: u32) -> Result<(Measurement, EbuR128,
     // The BS.1770 meter and the true-peak detector read the samples independently.
     let (meter, tp) = rayon::join(
         || -> Result<loudness::Meter> {
-            let mut meter = loudness::Meter::with_reference(pcm.channel_count(), sample_rate)?;
+            let mut meter = match energies {
+                Some(e) => loudness::Meter::with_reference_from(e, pcm.channel_count(), sample_rate)?,
+                None => loudness::Meter::with_reference(pcm.channel_count(), sample_rate)?,
+            };
             let mut bufs = vec![Vec::with_capacity(CHUNK); pcm.channel_count()];
             for start in (0..pcm.frames()).step_by(CHUNK) {
                 let end = (start + CHUNK).min(pcm.frames());
@@ -192,6 +200,7 @@ impl Envelope {
 struct Candidate {
     sample_rate: u32,
     pcm: Pcm,
+    energies: loudness::BlockEnergies,
     lufs: f64,
 }
 
@@ -266,8 +275,9 @@ impl Branch {
         drop(curve);
         for &i in &self.deliverables {
             let pcm = quantize(&self.y, &spec.deliverables[i], spec.seed.wrapping_add(i as u64));
-            let lufs = integrated_pcm(&pcm, self.sample_rate);
-            out[i] = Some(Candidate { sample_rate: self.sample_rate, pcm, lufs });
+            let energies = energies_pcm(&pcm, self.sample_rate);
+            let lufs = energies.integrated();
+            out[i] = Some(Candidate { sample_rate: self.sample_rate, pcm, energies, lufs });
         }
         stats
     }
@@ -297,7 +307,7 @@ fn measure_all(candidates: Vec<Candidate>) -> Result<Vec<RenderedOutput>> {
     candidates
         .into_iter()
         .map(|c| {
-            let (measurement, gating, full_scale_samples) = measure_pcm(&c.pcm, c.sample_rate)?;
+            let (measurement, gating, full_scale_samples) = measure_pcm(&c.pcm, c.sample_rate, Some(c.energies))?;
             Ok(RenderedOutput {
                 sample_rate: c.sample_rate,
                 pcm: c.pcm,

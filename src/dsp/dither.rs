@@ -60,13 +60,22 @@ pub fn quantize(samples: &[f32], bits: u32, kind: DitherKind, seed: u64) -> Vec<
                 DitherKind::None => 0.0,
                 DitherKind::Tpdf | DitherKind::Shaped => rng.uniform() + rng.uniform(),
             };
-            let q = (shaped + d).round().clamp(lo, hi);
+            let q = round_nearest(shaped + d).clamp(lo, hi);
             if kind == DitherKind::Shaped {
                 err = q - shaped;
             }
             q as i32
         })
         .collect()
+}
+
+/// Rounds to the nearest integer (ties to even) for |x| < 2^51, inline:
+/// adding and removing 1.5·2^52 leaves no fraction bits, and the FPU rounds.
+/// (`f64::round` is a libm call on x86-64 without SSE4.1.)
+#[inline(always)]
+fn round_nearest(x: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    (x + MAGIC) - MAGIC
 }
 
 /// The float value an integer sample stands for.
@@ -77,6 +86,13 @@ pub fn to_float(q: i32, bits: u32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rounding_is_to_the_nearest_integer() {
+        for (x, want) in [(0.4, 0.0), (0.6, 1.0), (-0.6, -1.0), (2.5, 2.0), (3.5, 4.0), (8388607.4, 8388607.0)] {
+            assert_eq!(super::round_nearest(x), want, "{x}");
+        }
+    }
+
     use super::*;
 
     #[test]
