@@ -76,15 +76,55 @@ fn filter() -> &'static Filter {
     })
 }
 
+/// Multiply-add as the running CPU does it best: fused where the FMA
+/// path is compiled, a separate multiply and add elsewhere.
+trait MulAdd {
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+}
+
+struct Separate;
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Fused;
+#[cfg(target_arch = "x86_64")]
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
 #[inline(always)]
-fn dot(a: &[f32; TAPS], b: &[f32]) -> f32 {
+fn dot<M: MulAdd>(a: &[f32; TAPS], b: &[f32]) -> f32 {
     let mut acc = [0f32; 16];
     for (ca, cb) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
         for k in 0..16 {
-            acc[k] += ca[k] * cb[k];
+            acc[k] = M::mul_add(ca[k], cb[k], acc[k]);
         }
     }
     acc.iter().sum()
+}
+
+/// The three 4× branches over one window, reading the window once.
+#[inline(always)]
+fn dot3<M: MulAdd>(br: &[[f32; TAPS]; FACTOR - 1], w: &[f32]) -> [f32; FACTOR - 1] {
+    let mut acc = [[0f32; 8]; FACTOR - 1];
+    let w = &w[..TAPS];
+    for (i, wc) in w.chunks_exact(8).enumerate() {
+        for (b, a) in br.iter().zip(acc.iter_mut()) {
+            let c = &b[i * 8..i * 8 + 8];
+            for k in 0..8 {
+                a[k] = M::mul_add(c[k], wc[k], a[k]);
+            }
+        }
+    }
+    acc.map(|a| a.iter().sum())
 }
 
 /// Samples per block of the pruning bound.
@@ -131,27 +171,28 @@ const REFINE_SLACK: f32 = std::f32::consts::PI * std::f32::consts::PI / 128.0;
 fn for_each_peak(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above; the function
-            // only differs from the portable one in the instructions the
-            // compiler may use (no FMA, so sums and results are identical).
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX2 and FMA, checked just above; the
+            // function only differs from the portable one in the instructions
+            // the compiler may use (fused multiply-adds round once, so its
+            // readings can differ from the portable path's in the last bit).
             #[allow(unsafe_code)]
             unsafe {
                 return for_each_peak_avx2(x, floor, f);
             }
         }
     }
-    for_each_peak_portable(x, floor, f)
+    for_each_peak_portable::<Separate>(x, floor, f)
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn for_each_peak_avx2(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
-    for_each_peak_portable(x, floor, f)
+    for_each_peak_portable::<Fused>(x, floor, f)
 }
 
 #[inline(always)]
-fn for_each_peak_portable(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f32) -> f32) {
+fn for_each_peak_portable<M: MulAdd>(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f32) -> f32) {
     let flt = filter();
     let bounds = window_max_per_block(x);
     let mut padded = vec![0f32; x.len() + TAPS];
@@ -164,9 +205,7 @@ fn for_each_peak_portable(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f3
         let win = &padded[n..n + TAPS];
         let mut v = [0f32; FACTOR + 1];
         v[0] = x[n];
-        for (p, br) in flt.branches.iter().enumerate() {
-            v[p + 1] = dot(br, win);
-        }
+        v[1..FACTOR].copy_from_slice(&dot3::<M>(&flt.branches, win));
         v[FACTOR] = if n + 1 < x.len() { x[n + 1] } else { 0.0 };
         // Refine the largest 4× point with its 8× neighbours. A maximum at the
         // next sample belongs to the next interval, which refines it.
@@ -179,13 +218,13 @@ fn for_each_peak_portable(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f3
             best
         } else {
             let left = if k > 0 {
-                dot(&flt.fine[k - 1], win).abs()
+                dot::<M>(&flt.fine[k - 1], win).abs()
             } else if n > 0 {
-                dot(&flt.fine[FACTOR - 1], &padded[n - 1..n - 1 + TAPS]).abs()
+                dot::<M>(&flt.fine[FACTOR - 1], &padded[n - 1..n - 1 + TAPS]).abs()
             } else {
                 0.0
             };
-            let right = dot(&flt.fine[k], win).abs();
+            let right = dot::<M>(&flt.fine[k], win).abs();
             parabola_peak(left, best, right).max(left).max(right)
         };
         floor = f(n, peak);
@@ -247,7 +286,7 @@ pub fn upsample(x: &[f32]) -> Vec<f32> {
         out.push(s);
         let win = &padded[n..n + TAPS];
         for br in &flt.branches {
-            out.push(dot(br, win));
+            out.push(dot::<Separate>(br, win));
         }
     }
     out
