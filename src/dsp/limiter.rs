@@ -66,18 +66,17 @@ pub struct LimiterStats {
 /// Interval of [`LimiterStats::gain_reduction_db`], seconds.
 pub const SERIES_HOP_S: f64 = 0.1;
 
-/// Minimum of `x[j]` over `j` in `[i - back, i + fwd]` for every `i` in
-/// `-pre .. x.len()`, where indices outside `x` hold `0.0`; result index `k` is `i = k - pre`.
-fn sliding_min(x: &[f32], back: usize, fwd: usize, pre: usize) -> Vec<f32> {
+/// In place: `x[i]` becomes the minimum of the original `x[j]` over `j` in
+/// `[i - back, i + fwd]`, where indices outside `x` hold `0.0`. (Each
+/// value is read into the deque before its slot is overwritten.)
+fn sliding_min_in_place(x: &mut [f32], back: usize, fwd: usize) {
     let n = x.len() as isize;
-    let at = |j: isize| if j < 0 || j >= n { 0.0 } else { x[j as usize] };
-    let mut out = Vec::with_capacity(x.len() + pre);
     let mut deque: std::collections::VecDeque<(isize, f32)> = std::collections::VecDeque::new();
-    let mut next = -(pre as isize) - back as isize; // next index to push
-    for i in -(pre as isize)..n {
+    let mut next = -(back as isize); // next index to push
+    for i in 0..n {
         let hi = i + fwd as isize;
         while next <= hi {
-            let v = at(next);
+            let v = if next < 0 || next >= n { 0.0 } else { x[next as usize] };
             while deque.back().is_some_and(|&(_, b)| b >= v) {
                 deque.pop_back();
             }
@@ -88,9 +87,8 @@ fn sliding_min(x: &[f32], back: usize, fwd: usize, pre: usize) -> Vec<f32> {
         while deque.front().is_some_and(|&(j, _)| j < lo) {
             deque.pop_front();
         }
-        out.push(deque.front().map_or(0.0, |&(_, v)| v));
+        x[i as usize] = deque.front().map_or(0.0, |&(_, v)| v);
     }
-    out
 }
 
 /// Trailing moving average over `len` samples (f64 running sum, exact and deterministic).
@@ -98,13 +96,16 @@ fn moving_average(x: &mut [f32], len: usize) {
     if len <= 1 {
         return;
     }
-    let src = x.to_vec();
+    // The last `len` inputs, for the value leaving the window.
+    let mut ring = vec![0f32; len];
     let mut sum = 0.0f64;
     for i in 0..x.len() {
-        sum += src[i] as f64;
+        let v = x[i];
+        sum += v as f64;
         if i >= len {
-            sum -= src[i - len] as f64;
+            sum -= ring[i % len] as f64;
         }
+        ring[i % len] = v;
         let count = (i + 1).min(len);
         x[i] = (sum / count as f64) as f32;
     }
@@ -142,15 +143,15 @@ pub fn gain_curve_db(
     let ceiling = (settings.ceiling_dbtp - DETECTOR_HEADROOM_DB) as f32;
     let threshold = 10f32.powf((ceiling - input_gain_db as f32) / 20.0);
 
-    // Required gain (the envelope already counts each interval's peak for both its samples).
-    let req: Vec<f32> = env
-        .iter()
-        .map(|&v| if v > threshold { ceiling - input_gain_db as f32 - 20.0 * v.log10() } else { 0.0 })
-        .collect();
-    // Hold and lookahead; computed from `lookahead` samples before the start so the
-    // first peaks get their full attack.
-    let mut e = sliding_min(&req, (hold + 1).max(GUARD), lookahead + GUARD, lookahead);
-    drop(req);
+    // Required gain (the envelope already counts each interval's peak for both
+    // its samples), after `lookahead` leading zeros so the first peaks get
+    // their full attack.
+    let mut e = vec![0f32; lookahead];
+    e.extend(
+        env.iter().map(|&v| if v > threshold { ceiling - input_gain_db as f32 - 20.0 * v.log10() } else { 0.0 }),
+    );
+    // Hold and lookahead.
+    sliding_min_in_place(&mut e, (hold + 1).max(GUARD), lookahead + GUARD);
     let k = (-1.0 / (settings.release_ms.max(0.1) * 1e-3 * fs)).exp() as f32;
     let mut state = 0f32;
     for v in e.iter_mut() {
