@@ -127,6 +127,9 @@ fn dot3<M: MulAdd>(br: &[[f32; TAPS]; FACTOR - 1], w: &[f32]) -> [f32; FACTOR - 
     acc.map(|a| a.iter().sum())
 }
 
+/// Samples per stretch of the window buffer.
+const STRETCH: usize = 4096;
+
 /// Samples per block of the pruning bound.
 const BLOCK: usize = 16;
 
@@ -195,39 +198,52 @@ fn for_each_peak_avx2(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
 fn for_each_peak_portable<M: MulAdd>(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f32) -> f32) {
     let flt = filter();
     let bounds = window_max_per_block(x);
-    let mut padded = vec![0f32; x.len() + TAPS];
-    padded[HALF - 1..HALF - 1 + x.len()].copy_from_slice(x);
-    for n in 0..x.len() {
-        let bound = bounds[n / BLOCK] * flt.l1;
-        if bound <= floor {
+    // The signal is read through a small zero-padded window buffer, a
+    // stretch at a time: `buf[b]` holds `x[start - HALF + b]`.
+    let mut buf = vec![0f32; STRETCH + TAPS];
+    for start in (0..x.len()).step_by(STRETCH) {
+        let end = (start + STRETCH).min(x.len());
+        // Skip the copy where nothing in the stretch can reach the floor.
+        if bounds[start / BLOCK..end.div_ceil(BLOCK)].iter().all(|&b| b * flt.l1 <= floor) {
             continue;
         }
-        let win = &padded[n..n + TAPS];
-        let mut v = [0f32; FACTOR + 1];
-        v[0] = x[n];
-        v[1..FACTOR].copy_from_slice(&dot3::<M>(&flt.branches, win));
-        v[FACTOR] = if n + 1 < x.len() { x[n + 1] } else { 0.0 };
-        // Refine the largest 4× point with its 8× neighbours. A maximum at the
-        // next sample belongs to the next interval, which refines it.
-        let (k, best) =
-            v.iter().enumerate().fold((0, 0f32), |m, (i, s)| if s.abs() > m.1 { (i, s.abs()) } else { m });
-        if best + REFINE_SLACK * bound <= floor {
-            continue;
-        }
-        let peak = if k == FACTOR {
-            best
-        } else {
-            let left = if k > 0 {
-                dot::<M>(&flt.fine[k - 1], win).abs()
-            } else if n > 0 {
-                dot::<M>(&flt.fine[FACTOR - 1], &padded[n - 1..n - 1 + TAPS]).abs()
+        let (lo, hi) = (start.saturating_sub(HALF), (end + HALF).min(x.len()));
+        buf.fill(0.0);
+        let at = lo + HALF - start;
+        buf[at..at + hi - lo].copy_from_slice(&x[lo..hi]);
+        for n in start..end {
+            let bound = bounds[n / BLOCK] * flt.l1;
+            if bound <= floor {
+                continue;
+            }
+            let b = n - start;
+            let win = &buf[b + 1..b + 1 + TAPS];
+            let mut v = [0f32; FACTOR + 1];
+            v[0] = x[n];
+            v[1..FACTOR].copy_from_slice(&dot3::<M>(&flt.branches, win));
+            v[FACTOR] = if n + 1 < x.len() { x[n + 1] } else { 0.0 };
+            // Refine the largest 4× point with its 8× neighbours. A maximum at the
+            // next sample belongs to the next interval, which refines it.
+            let (k, best) =
+                v.iter().enumerate().fold((0, 0f32), |m, (i, s)| if s.abs() > m.1 { (i, s.abs()) } else { m });
+            if best + REFINE_SLACK * bound <= floor {
+                continue;
+            }
+            let peak = if k == FACTOR {
+                best
             } else {
-                0.0
+                let left = if k > 0 {
+                    dot::<M>(&flt.fine[k - 1], win).abs()
+                } else if n > 0 {
+                    dot::<M>(&flt.fine[FACTOR - 1], &buf[b..b + TAPS]).abs()
+                } else {
+                    0.0
+                };
+                let right = dot::<M>(&flt.fine[k], win).abs();
+                parabola_peak(left, best, right).max(left).max(right)
             };
-            let right = dot::<M>(&flt.fine[k], win).abs();
-            parabola_peak(left, best, right).max(left).max(right)
-        };
-        floor = f(n, peak);
+            floor = f(n, peak);
+        }
     }
 }
 
