@@ -2,7 +2,7 @@
 //! target folder that is renamed over the final name only once complete.
 
 use std::fs;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -85,6 +85,9 @@ impl Pcm {
     }
 }
 
+/// Frames packed into bytes at a time when writing integer samples.
+const PACK_FRAMES: usize = 8192;
+
 /// WAV (RIFF) sizes are 32-bit.
 pub const WAV_MAX_BYTES: u64 = u32::MAX as u64;
 
@@ -165,36 +168,45 @@ pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
         hound::Error::IoError(io) => Error::io(tmp.path(), io),
         other => Error::Render(format!("{}: {other}", path.display())),
     };
-    {
-        let file = fs::File::create(tmp.path()).map_err(|e| Error::io(tmp.path(), e))?;
-        let mut w =
-            hound::WavWriter::new(BufWriter::with_capacity(1 << 20, file), spec).map_err(hound_err)?;
-        match pcm {
-            Pcm::Int { bits: 16, channels } => {
-                let mut sw = w.get_i16_writer((pcm.frames() * channels.len()) as u32);
-                for i in 0..pcm.frames() {
+    let file = fs::File::create(tmp.path()).map_err(|e| Error::io(tmp.path(), e))?;
+    match pcm {
+        Pcm::Int { bits, channels } => {
+            // hound writes the header; the samples are packed here a block at
+            // a time (hound's per-sample writer costs more than the rest of
+            // the write). The file is byte for byte what hound would write.
+            let mut header = std::io::Cursor::new(Vec::new());
+            hound::WavWriter::new(&mut header, spec).and_then(|w| w.finalize()).map_err(hound_err)?;
+            let mut header = header.into_inner();
+            let width = (*bits / 8) as usize;
+            let data_bytes = pcm.frames() * channels.len() * width;
+            let len = header.len();
+            header[4..8].copy_from_slice(&((len - 8 + data_bytes) as u32).to_le_bytes());
+            header[len - 4..].copy_from_slice(&(data_bytes as u32).to_le_bytes());
+            let mut out = BufWriter::with_capacity(1 << 20, file);
+            let io = |e| Error::io(tmp.path(), e);
+            out.write_all(&header).map_err(io)?;
+            let mut bytes = Vec::with_capacity(PACK_FRAMES * channels.len() * width);
+            for start in (0..pcm.frames()).step_by(PACK_FRAMES) {
+                bytes.clear();
+                for i in start..(start + PACK_FRAMES).min(pcm.frames()) {
                     for ch in channels {
-                        sw.write_sample(ch[i] as i16);
+                        bytes.extend_from_slice(&ch[i].to_le_bytes()[..width]);
                     }
                 }
-                sw.flush().map_err(hound_err)?;
+                out.write_all(&bytes).map_err(io)?;
             }
-            Pcm::Int { channels, .. } => {
-                for i in 0..pcm.frames() {
-                    for ch in channels {
-                        w.write_sample(ch[i]).map_err(hound_err)?;
-                    }
-                }
-            }
-            Pcm::Float(channels) => {
-                for i in 0..pcm.frames() {
-                    for ch in channels {
-                        w.write_sample(ch[i]).map_err(hound_err)?;
-                    }
-                }
-            }
+            out.flush().map_err(io)?;
         }
-        w.finalize().map_err(hound_err)?;
+        Pcm::Float(channels) => {
+            let mut w =
+                hound::WavWriter::new(BufWriter::with_capacity(1 << 20, file), spec).map_err(hound_err)?;
+            for i in 0..pcm.frames() {
+                for ch in channels {
+                    w.write_sample(ch[i]).map_err(hound_err)?;
+                }
+            }
+            w.finalize().map_err(hound_err)?;
+        }
     }
     tmp.persist(path)
 }

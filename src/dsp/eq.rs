@@ -63,8 +63,11 @@ impl Eq {
         while i < self.bands.len() {
             if self.bands[i].1 == BandChannel::Stereo {
                 let [fl, fr] = &mut self.bands[i].2;
-                fl.process(left);
-                fr.process(right);
+                // Both channels in one loop: two independent recursions side by side.
+                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                    *l = fl.tick(*l as f64) as f32;
+                    *r = fr.tick(*r as f64) as f32;
+                }
                 i += 1;
                 continue;
             }
