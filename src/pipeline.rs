@@ -13,7 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use ebur128::EbuR128;
-use rayon::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::album;
 use crate::audio::decode::decode;
@@ -108,20 +109,47 @@ fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
         .map_err(|e| Error::Render(format!("cannot start worker threads: {e}")))
 }
 
+/// Runs `f` for every index on the pool's threads, longest first (by
+/// `weights`): each thread takes the next longest track when it is free, so
+/// a long track does not start last and leave the other cores idle.
+/// Results come back in index order.
+fn longest_first<T: Send>(
+    pool: &rayon::ThreadPool,
+    weights: &[f64],
+    f: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<T>>> = weights.iter().map(|_| Mutex::new(None)).collect();
+    pool.scope(|s| {
+        for _ in 0..pool.current_num_threads().min(weights.len()) {
+            s.spawn(|_| {
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let r = f(i);
+                    *slots[i].lock().expect("no panics while holding it") = Some(r);
+                }
+            });
+        }
+    });
+    slots.into_iter().map(|m| m.into_inner().expect("not poisoned").expect("every index ran")).collect()
+}
+
+/// Bytes of a track's input files: the weight of phase 1 (durations are not known yet).
+fn input_bytes(track: &Track) -> f64 {
+    track.inputs().iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).sum::<u64>() as f64
+}
+
 /// Phase 1: analyze every track. The first error in track order wins.
 pub fn analyze(album: &Album, jobs: usize, progress: &Progress) -> Result<Vec<Analysis>> {
     let th = Thresholds(album.qc.thresholds.clone());
     let bar = progress.phase("analyze", album.tracks.len());
-    let results: Vec<Result<Analysis>> = pool(jobs)?.install(|| {
-        album
-            .tracks
-            .par_iter()
-            .map(|t| {
-                let r = analyze_track(album, t, &th);
-                bar.done(&t.title);
-                r
-            })
-            .collect()
+    let weights: Vec<f64> = album.tracks.iter().map(input_bytes).collect();
+    let results = longest_first(&pool(jobs)?, &weights, |i| {
+        let t = &album.tracks[i];
+        let r = analyze_track(album, t, &th);
+        bar.done(&t.title);
+        r
     });
     results.into_iter().collect()
 }
@@ -268,23 +296,17 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     }
     let pool = pool(opts.jobs)?;
+    let durations: Vec<f64> = analyses.iter().map(|a| a.measurement.duration_s).collect();
     let mut album_passes = 0;
     let mastered: Vec<Mastered> = loop {
         album_passes += 1;
         let targets = album::track_targets(&album.target, &pre_lufs, &offsets, album_gain);
         let bar = progress.phase("master", album.tracks.len());
-        let results: Vec<Result<Mastered>> = pool.install(|| {
-            album
-                .tracks
-                .par_iter()
-                .zip(targets.par_iter())
-                .zip(paths.par_iter())
-                .map(|((t, &target), p)| {
-                    let r = master_track(album, t, target, p);
-                    bar.done(&t.title);
-                    r
-                })
-                .collect()
+        let results = longest_first(&pool, &durations, |i| {
+            let t = &album.tracks[i];
+            let r = master_track(album, t, targets[i], &paths[i]);
+            bar.done(&t.title);
+            r
         });
         drop(bar);
         let mastered: Vec<Mastered> = results.into_iter().collect::<Result<_>>()?;

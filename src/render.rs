@@ -69,61 +69,25 @@ pub fn pre_gain(chain: &Chain, sample_rate: u32, channels: &mut [Vec<f32>]) -> O
     stats
 }
 
-fn quantize(channels: &[Vec<f32>], d: &Deliverable, seed: u64) -> Pcm {
+/// The samples as the deliverable stores them, quantized in place.
+fn quantize(mut channels: Vec<Vec<f32>>, d: &Deliverable, seed: u64) -> Pcm {
     match d.format {
-        SampleFormat::Float32 => Pcm::Float(channels.to_vec()),
+        SampleFormat::Float32 => Pcm::Float(channels),
         f => {
             let bits = f.bits();
-            Pcm::Int {
-                bits,
-                channels: channels
-                    .iter()
-                    .enumerate()
-                    .map(|(c, ch)| {
-                        dither::quantize(ch, bits, d.dither, seed.wrapping_mul(31).wrapping_add(c as u64))
-                    })
-                    .collect(),
+            for (c, ch) in channels.iter_mut().enumerate() {
+                dither::quantize_in_place(ch, bits, d.dither, seed.wrapping_mul(31).wrapping_add(c as u64));
             }
+            Pcm::Int { bits, channels }
         }
     }
 }
 
-/// Frames converted to float at a time when a quantized output is measured.
-const CHUNK: usize = 1 << 16;
-
-/// Block energies of quantized samples, read in chunks (no float copy of the track).
+/// Block energies of the samples as they will be written.
 pub fn energies_pcm(pcm: &Pcm, sample_rate: u32) -> loudness::BlockEnergies {
     let mut meter = loudness::BlockEnergies::new(pcm.channel_count(), sample_rate);
-    let mut bufs = vec![Vec::with_capacity(CHUNK); pcm.channel_count()];
-    for start in (0..pcm.frames()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(pcm.frames());
-        for (c, b) in bufs.iter_mut().enumerate() {
-            pcm.read_f32(c, start, end, b);
-        }
-        meter.feed(&bufs.iter().map(|b| b.as_slice()).collect::<Vec<_>>());
-    }
+    meter.feed(&pcm.channels().iter().map(|c| c.as_slice()).collect::<Vec<_>>());
     meter
-}
-
-/// True peak of quantized samples (dBTP), read in chunks with the
-/// interpolator's context around each.
-fn true_peak_pcm(pcm: &Pcm) -> f64 {
-    let context = crate::dsp::oversample::TAPS;
-    let frames = pcm.frames();
-    let mut buf = Vec::with_capacity(CHUNK + 2 * context);
-    let mut best = 0f32;
-    for c in 0..pcm.channel_count() {
-        best = best.max(pcm.sample_peak(c));
-    }
-    for c in 0..pcm.channel_count() {
-        for start in (0..frames).step_by(CHUNK) {
-            let end = (start + CHUNK).min(frames);
-            let (lo, hi) = (start.saturating_sub(context), (end + context).min(frames));
-            pcm.read_f32(c, lo, hi, &mut buf);
-            best = crate::dsp::oversample::true_peak_in(&buf, start - lo..end - lo, best);
-        }
-    }
-    20.0 * (best as f64).log10()
 }
 
 /// Measures quantized samples exactly as a reader of the file will see them
@@ -136,28 +100,22 @@ pub fn measure_pcm(
     let full_scale = match pcm {
         Pcm::Float(ch) => ch.iter().flatten().filter(|x| x.abs() >= 1.0).count(),
         Pcm::Int { bits, channels } => {
-            let max = (1i32 << (bits - 1)) - 1;
-            channels.iter().flatten().filter(|&&q| q >= max || q <= -max).count()
+            let max = 1.0 - 1.0 / (1u32 << (bits - 1)) as f32; // the largest positive integer
+            channels.iter().flatten().filter(|&&q| q.abs() >= max).count()
         }
     };
     // The BS.1770 meter and the true-peak detector read the samples independently.
+    let views: Vec<&[f32]> = pcm.channels().iter().map(|c| c.as_slice()).collect();
     let (meter, tp) = rayon::join(
         || -> Result<loudness::Meter> {
             let mut meter = match energies {
                 Some(e) => loudness::Meter::with_reference_from(e, pcm.channel_count(), sample_rate)?,
                 None => loudness::Meter::with_reference(pcm.channel_count(), sample_rate)?,
             };
-            let mut bufs = vec![Vec::with_capacity(CHUNK); pcm.channel_count()];
-            for start in (0..pcm.frames()).step_by(CHUNK) {
-                let end = (start + CHUNK).min(pcm.frames());
-                for (c, b) in bufs.iter_mut().enumerate() {
-                    pcm.read_f32(c, start, end, b);
-                }
-                meter.feed(&bufs.iter().map(|b| b.as_slice()).collect::<Vec<_>>())?;
-            }
+            meter.feed(&views)?;
             Ok(meter)
         },
-        || true_peak_pcm(pcm),
+        || crate::dsp::oversample::true_peak_dbtp(pcm.channels()),
     );
     let meter = meter?;
     let m = meter.measurement(tp)?;
@@ -250,8 +208,16 @@ impl Branch {
     }
 
     fn new(sample_rate: u32, pre: Vec<Vec<f32>>, deliverables: Vec<usize>) -> Branch {
-        let y = pre.iter().map(|c| vec![0f32; c.len()]).collect();
-        Branch { sample_rate, pre, envelope: None, y, deliverables }
+        Branch { sample_rate, pre, envelope: None, y: Vec::new(), deliverables }
+    }
+
+    /// Takes back a rejected pass's sample buffers as working buffers.
+    fn recycle(branches: &mut [Branch], candidates: Vec<Candidate>) {
+        for (i, c) in candidates.into_iter().enumerate() {
+            if let Some(b) = branches.iter_mut().find(|b| b.deliverables.contains(&i) && b.y.is_empty()) {
+                b.y = c.pcm.into_channels();
+            }
+        }
     }
 
     /// Gain and limiter into the working buffer, then each deliverable
@@ -271,10 +237,18 @@ impl Branch {
         };
         let env = Envelope::ensure(&mut self.envelope, &self.pre, &lim, gain_db);
         let curve = limiter::gain_curve_db(&lim, self.sample_rate, env, gain_db);
-        let stats = limiter::apply_curve_from(&self.pre, gain_db, &curve, self.sample_rate, &mut self.y);
+        // The working buffer becomes the last deliverable's samples (a rejected
+        // pass gives it back through `recycle`).
+        let mut y = std::mem::take(&mut self.y);
+        if y.is_empty() {
+            y = self.pre.iter().map(|c| vec![0f32; c.len()]).collect();
+        }
+        let stats = limiter::apply_curve_from(&self.pre, gain_db, &curve, self.sample_rate, &mut y);
         drop(curve);
-        for &i in &self.deliverables {
-            let pcm = quantize(&self.y, &spec.deliverables[i], spec.seed.wrapping_add(i as u64));
+        let last = self.deliverables.len() - 1;
+        for (k, &i) in self.deliverables.iter().enumerate() {
+            let samples = if k == last { std::mem::take(&mut y) } else { y.clone() };
+            let pcm = quantize(samples, &spec.deliverables[i], spec.seed.wrapping_add(i as u64));
             let energies = energies_pcm(&pcm, self.sample_rate);
             let lufs = energies.integrated();
             out[i] = Some(Candidate { sample_rate: self.sample_rate, pcm, energies, lufs });
@@ -307,7 +281,8 @@ fn measure_all(candidates: Vec<Candidate>) -> Result<Vec<RenderedOutput>> {
     candidates
         .into_iter()
         .map(|c| {
-            let (measurement, gating, full_scale_samples) = measure_pcm(&c.pcm, c.sample_rate, Some(c.energies))?;
+            let (measurement, gating, full_scale_samples) =
+                measure_pcm(&c.pcm, c.sample_rate, Some(c.energies))?;
             Ok(RenderedOutput {
                 sample_rate: c.sample_rate,
                 pcm: c.pcm,
@@ -350,6 +325,8 @@ pub fn render(pre: Vec<Vec<f32>>, sample_rate: u32, spec: &RenderSpec) -> Result
             }
             score += 100.0 + worst_tp - spec.ceiling_dbtp;
             margin_db += worst_tp - spec.ceiling_dbtp + 0.05;
+        } else {
+            Branch::recycle(&mut branches, candidates);
         }
         if best.is_none_or(|(s, _, _)| score < s) {
             best = Some((score, gain_db, margin_db));

@@ -11,7 +11,12 @@ use crate::error::{Error, Result};
 /// Samples ready for a file: integers already dithered and quantized, or floats.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pcm {
-    Int { bits: u32, channels: Vec<Vec<i32>> },
+    /// `bits`-bit integers (16 or 24), each held as the float it stands for,
+    /// `q / 2^(bits-1)`: exact in an `f32`, read by meters with no conversion.
+    Int {
+        bits: u32,
+        channels: Vec<Vec<f32>>,
+    },
     Float(Vec<Vec<f32>>),
 }
 
@@ -39,44 +44,32 @@ impl Pcm {
 
     /// The samples as floats, exactly as a reader of the file will see them.
     pub fn to_float(&self) -> Vec<Vec<f32>> {
+        self.channels().to_vec()
+    }
+
+    /// The samples as floats, exactly as a reader of the file will see them.
+    pub fn channels(&self) -> &[Vec<f32>] {
         match self {
-            Pcm::Int { bits, channels } => channels
-                .iter()
-                .map(|c| c.iter().map(|&q| crate::dsp::dither::to_float(q, *bits)).collect())
-                .collect(),
-            Pcm::Float(channels) => channels.clone(),
+            Pcm::Int { channels, .. } | Pcm::Float(channels) => channels,
+        }
+    }
+
+    /// The sample buffers, for reuse.
+    pub fn into_channels(self) -> Vec<Vec<f32>> {
+        match self {
+            Pcm::Int { channels, .. } | Pcm::Float(channels) => channels,
         }
     }
 
     /// Sample `i` of channel `c` as a float, as a reader of the file will see it.
     #[inline]
     pub fn sample(&self, c: usize, i: usize) -> f32 {
-        match self {
-            Pcm::Int { bits, channels } => crate::dsp::dither::to_float(channels[c][i], *bits),
-            Pcm::Float(channels) => channels[c][i],
-        }
+        self.channels()[c][i]
     }
 
-    /// Frames `start..end` of channel `c` as floats, into `buf` (replacing its contents).
-    pub fn read_f32(&self, c: usize, start: usize, end: usize, buf: &mut Vec<f32>) {
-        buf.clear();
-        match self {
-            Pcm::Int { bits, channels } => {
-                buf.extend(channels[c][start..end].iter().map(|&q| crate::dsp::dither::to_float(q, *bits)))
-            }
-            Pcm::Float(channels) => buf.extend_from_slice(&channels[c][start..end]),
-        }
-    }
-
-    /// Largest sample magnitude of channel `c`, as a float.
+    /// Largest sample magnitude of channel `c`.
     pub fn sample_peak(&self, c: usize) -> f32 {
-        match self {
-            Pcm::Int { bits, channels } => {
-                let m = channels[c].iter().fold(0i32, |m, &q| m.max(q.saturating_abs()));
-                crate::dsp::dither::to_float(m, *bits)
-            }
-            Pcm::Float(channels) => channels[c].iter().fold(0f32, |m, v| m.max(v.abs())),
-        }
+        self.channels()[c].iter().fold(0f32, |m, v| m.max(v.abs()))
     }
 
     /// Size of the WAV file this would make, in bytes.
@@ -188,9 +181,11 @@ pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
             let mut bytes = Vec::with_capacity(PACK_FRAMES * channels.len() * width);
             for start in (0..pcm.frames()).step_by(PACK_FRAMES) {
                 bytes.clear();
+                let scale = (1u32 << (bits - 1)) as f32;
                 for i in start..(start + PACK_FRAMES).min(pcm.frames()) {
                     for ch in channels {
-                        bytes.extend_from_slice(&ch[i].to_le_bytes()[..width]);
+                        let q = (ch[i] * scale) as i32; // exact: the sample is on the integer grid
+                        bytes.extend_from_slice(&q.to_le_bytes()[..width]);
                     }
                 }
                 out.write_all(&bytes).map_err(io)?;

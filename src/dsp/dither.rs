@@ -47,26 +47,33 @@ impl Rng {
 /// Quantizes one channel of float samples (full scale ±1.0) to signed integers
 /// of `bits` bits, with dither, saturating at full scale.
 pub fn quantize(samples: &[f32], bits: u32, kind: DitherKind, seed: u64) -> Vec<i32> {
+    let mut q = samples.to_vec();
+    quantize_in_place(&mut q, bits, kind, seed);
+    let scale = (1u64 << (bits - 1)) as f32;
+    q.iter().map(|&v| (v * scale) as i32).collect()
+}
+
+/// [`quantize`] in place: each sample becomes the float its integer stands
+/// for (`q / 2^(bits-1)`), which an `f32` holds exactly for `bits <= 24`.
+pub fn quantize_in_place(samples: &mut [f32], bits: u32, kind: DitherKind, seed: u64) {
+    assert!((2..=24).contains(&bits), "an f32 holds integers of up to 24 bits exactly");
     let scale = (1u64 << (bits - 1)) as f64;
     let (lo, hi) = (-scale, scale - 1.0);
     let mut rng = Rng::new(seed);
     let mut err = 0.0f64;
-    samples
-        .iter()
-        .map(|&s| {
-            let x = s as f64 * scale;
-            let shaped = if kind == DitherKind::Shaped { x - err } else { x };
-            let d = match kind {
-                DitherKind::None => 0.0,
-                DitherKind::Tpdf | DitherKind::Shaped => rng.uniform() + rng.uniform(),
-            };
-            let q = round_nearest(shaped + d).clamp(lo, hi);
-            if kind == DitherKind::Shaped {
-                err = q - shaped;
-            }
-            q as i32
-        })
-        .collect()
+    for s in samples.iter_mut() {
+        let x = *s as f64 * scale;
+        let shaped = if kind == DitherKind::Shaped { x - err } else { x };
+        let d = match kind {
+            DitherKind::None => 0.0,
+            DitherKind::Tpdf | DitherKind::Shaped => rng.uniform() + rng.uniform(),
+        };
+        let q = round_nearest(shaped + d).clamp(lo, hi);
+        if kind == DitherKind::Shaped {
+            err = q - shaped;
+        }
+        *s = (q / scale) as f32;
+    }
 }
 
 /// Rounds to the nearest integer (ties to even) for |x| < 2^51, inline:
@@ -88,7 +95,9 @@ pub fn to_float(q: i32, bits: u32) -> f32 {
 mod tests {
     #[test]
     fn rounding_is_to_the_nearest_integer() {
-        for (x, want) in [(0.4, 0.0), (0.6, 1.0), (-0.6, -1.0), (2.5, 2.0), (3.5, 4.0), (8388607.4, 8388607.0)] {
+        for (x, want) in
+            [(0.4, 0.0), (0.6, 1.0), (-0.6, -1.0), (2.5, 2.0), (3.5, 4.0), (8388607.4, 8388607.0)]
+        {
             assert_eq!(super::round_nearest(x), want, "{x}");
         }
     }

@@ -148,7 +148,8 @@ pub fn gain_curve_db(
     // their full attack.
     let mut e = vec![0f32; lookahead];
     e.extend(
-        env.iter().map(|&v| if v > threshold { ceiling - input_gain_db as f32 - 20.0 * v.log10() } else { 0.0 }),
+        env.iter()
+            .map(|&v| if v > threshold { ceiling - input_gain_db as f32 - 20.0 * v.log10() } else { 0.0 }),
     );
     // Hold and lookahead.
     sliding_min_in_place(&mut e, (hold + 1).max(GUARD), lookahead + GUARD);

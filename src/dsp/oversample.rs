@@ -224,8 +224,10 @@ fn for_each_peak_portable<M: MulAdd>(x: &[f32], mut floor: f32, mut f: impl FnMu
             v[FACTOR] = if n + 1 < x.len() { x[n + 1] } else { 0.0 };
             // Refine the largest 4× point with its 8× neighbours. A maximum at the
             // next sample belongs to the next interval, which refines it.
-            let (k, best) =
-                v.iter().enumerate().fold((0, 0f32), |m, (i, s)| if s.abs() > m.1 { (i, s.abs()) } else { m });
+            let (k, best) = v
+                .iter()
+                .enumerate()
+                .fold((0, 0f32), |m, (i, s)| if s.abs() > m.1 { (i, s.abs()) } else { m });
             if best + REFINE_SLACK * bound <= floor {
                 continue;
             }
