@@ -26,11 +26,14 @@ test:
 	$(CARGO) clippy --all-targets --release -- -D warnings
 	$(CARGO) test --release
 
-# Criterion benches per DSP stage and the whole chain, the realtime factor of
-# `lathe analyze` (ANALYZE_DIR=... for your own music), then peak memory of a
-# 16-stem x 8 min track (needs GNU time: apt-get install time).
+# Criterion benches per DSP stage and the whole chain; the whole-album
+# benchmark (realtime factor, peak RSS, side by side with ffmpeg-normalize when
+# installed; ALBUM=path/to/album.yaml for your own music); the realtime factor
+# of `lathe analyze` (ANALYZE_DIR=...); peak memory of a 16-stem x 8 min track
+# (needs GNU time: apt-get install time).
 bench:
 	$(CARGO) bench
+	python3 benches/album-bench.py
 	bash benches/analyze-speed.sh
 	bash benches/stems-memory.sh
 

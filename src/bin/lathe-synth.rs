@@ -78,7 +78,8 @@ fn long_album(dir: &Path, tracks: usize, seconds: f64) -> Result<(), String> {
     );
     for i in 0..tracks {
         let song = Song { seed: 100 + i as u64, seconds, ..base[i % base.len()].clone() };
-        let (rate, fmt) = if i % 2 == 0 { (44100, Fmt::I24) } else { (48000, Fmt::I16) };
+        // The formats premasters arrive in: 24-bit, 16-bit and float, at 44.1 and 48 kHz.
+        let (rate, fmt) = [(44100, Fmt::I24), (48000, Fmt::I16), (44100, Fmt::F32), (48000, Fmt::I24)][i % 4];
         let name = format!("{:02}.wav", i + 1);
         write(&dir.join(&name), rate, &render(&song, rate), fmt)?;
         yaml.push_str(&format!("  - {{title: Track {}, mix: {name}}}\n", i + 1));
