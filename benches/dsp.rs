@@ -1,6 +1,12 @@
 //! One benchmark per DSP stage, the meter, and the whole default chain, on
 //! 10 s of synthesized music at 44.1 kHz stereo. Throughput is in frames:
-//! divide by 44 100 for the realtime factor of one core.
+//! divide by 44 100 for the realtime factor (run with RAYON_NUM_THREADS=1
+//! for one core: the meter reads loudness and true peak side by side).
+//!
+//! `chain/default_chain_one_pass` is the chain once (high-pass, gain,
+//! limiter, dither); `chain/default_chain_render_to_minus_14` is what a
+//! track costs: the chain solved onto the target, passes and the full
+//! measurement of every written sample included.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -102,6 +108,35 @@ fn chain(c: &mut Criterion) {
     let mut g = c.benchmark_group("chain");
     g.throughput(Throughput::Elements(frames));
     g.sample_size(10);
+    // The chain itself, once: the 20 Hz high-pass, the gain a render to
+    // -14 LUFS settles on, the true-peak limiter, 24-bit TPDF dither.
+    let spec = RenderSpec {
+        chain: &chain,
+        target_lufs: -14.0,
+        ceiling_dbtp: -1.0,
+        deliverables: &deliverables,
+        seed: 1,
+    };
+    let gain_db = {
+        let mut y = x.clone();
+        pre_gain(&chain, RATE, &mut y);
+        render(y, RATE, &spec).unwrap().gain_db
+    };
+    let settings = LimiterSettings {
+        ceiling_dbtp: -1.0,
+        lookahead_ms: chain.limiter.lookahead_ms,
+        release_ms: chain.limiter.release_ms,
+        hold_ms: chain.limiter.hold_ms,
+    };
+    g.bench_function("default_chain_one_pass", |b| {
+        b.iter(|| {
+            let mut y = x.clone();
+            pre_gain(&chain, RATE, &mut y);
+            lathe::dsp::apply_gain_db(&mut y, gain_db);
+            limiter::process(&settings, RATE, &mut y);
+            black_box(y.iter().map(|c| quantize(c, 24, DitherKind::Tpdf, 1)).collect::<Vec<_>>())
+        })
+    });
     g.bench_function("default_chain_render_to_minus_14", |b| {
         b.iter(|| {
             let mut y = x.clone();
