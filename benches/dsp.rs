@@ -141,13 +141,6 @@ fn chain(c: &mut Criterion) {
         b.iter(|| {
             let mut y = x.clone();
             pre_gain(&chain, RATE, &mut y);
-            let spec = RenderSpec {
-                chain: &chain,
-                target_lufs: -14.0,
-                ceiling_dbtp: -1.0,
-                deliverables: &deliverables,
-                seed: 1,
-            };
             black_box(render(y, RATE, &spec).unwrap().passes)
         })
     });

@@ -96,7 +96,7 @@ impl Exporter for MarkdownExporter {
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 cell(&d.name),
                 d.format,
-                d.sample_rate.map_or("source".to_string(), |r| format!("{r} Hz")),
+                d.rate_label(),
                 d.bit_depth,
                 d.dither,
                 num(d.integrated_lufs, 2),

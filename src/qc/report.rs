@@ -52,6 +52,13 @@ pub struct DeliverableReport {
     pub true_peak_dbtp: f64,
 }
 
+impl DeliverableReport {
+    /// Its sample rate for a table: `44100 Hz`, or `source`.
+    pub fn rate_label(&self) -> String {
+        self.sample_rate.map_or("source".to_string(), |r| format!("{r} Hz"))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TrackReport {
     pub index: usize,
