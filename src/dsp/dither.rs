@@ -60,19 +60,30 @@ pub fn quantize_in_place(samples: &mut [f32], bits: u32, kind: DitherKind, seed:
     let scale = (1u64 << (bits - 1)) as f64;
     let (lo, hi) = (-scale, scale - 1.0);
     let mut rng = Rng::new(seed);
-    let mut err = 0.0f64;
-    for s in samples.iter_mut() {
-        let x = *s as f64 * scale;
-        let shaped = if kind == DitherKind::Shaped { x - err } else { x };
-        let d = match kind {
-            DitherKind::None => 0.0,
-            DitherKind::Tpdf | DitherKind::Shaped => rng.uniform() + rng.uniform(),
-        };
-        let q = round_nearest(shaped + d).clamp(lo, hi);
-        if kind == DitherKind::Shaped {
-            err = q - shaped;
+    let out = |q: f64| (q.clamp(lo, hi) / scale) as f32;
+    // One loop per kind: no per-sample branching on it.
+    match kind {
+        DitherKind::None => {
+            for s in samples.iter_mut() {
+                *s = out(round_nearest(*s as f64 * scale));
+            }
         }
-        *s = (q / scale) as f32;
+        DitherKind::Tpdf => {
+            for s in samples.iter_mut() {
+                let d = rng.uniform() + rng.uniform();
+                *s = out(round_nearest(*s as f64 * scale + d));
+            }
+        }
+        DitherKind::Shaped => {
+            let mut err = 0.0f64;
+            for s in samples.iter_mut() {
+                let shaped = *s as f64 * scale - err;
+                let d = rng.uniform() + rng.uniform();
+                let q = round_nearest(shaped + d).clamp(lo, hi);
+                err = q - shaped;
+                *s = (q / scale) as f32;
+            }
+        }
     }
 }
 

@@ -63,6 +63,9 @@ pub struct LimiterStats {
     pub gain_reduction_db: Vec<f32>,
 }
 
+/// dB to the natural-log gain: `10^(dB/20) = e^(dB·ln10/20)`.
+const DB_TO_LN: f32 = std::f32::consts::LN_10 / 20.0;
+
 /// Interval of [`LimiterStats::gain_reduction_db`], seconds.
 pub const SERIES_HOP_S: f64 = 0.1;
 
@@ -99,6 +102,7 @@ fn moving_average(x: &mut [f32], len: usize) {
     // The last `len` inputs, for the value leaving the window.
     let mut ring = vec![0f32; len];
     let mut sum = 0.0f64;
+    let inv = 1.0 / len as f64;
     for i in 0..x.len() {
         let v = x[i];
         sum += v as f64;
@@ -106,8 +110,7 @@ fn moving_average(x: &mut [f32], len: usize) {
             sum -= ring[i % len] as f64;
         }
         ring[i % len] = v;
-        let count = (i + 1).min(len);
-        x[i] = (sum / count as f64) as f32;
+        x[i] = if i >= len { (sum * inv) as f32 } else { (sum / (i + 1) as f64) as f32 };
     }
 }
 
@@ -181,7 +184,7 @@ pub fn apply_curve(curve: &[f32], sample_rate: u32, channels: &mut [Vec<f32>]) -
     stats.gain_reduction_db = curve.chunks(hop).map(|c| -c.iter().fold(0f32, |m, &g| m.min(g))).collect();
     for (i, &g_db) in curve.iter().enumerate() {
         if g_db < 0.0 {
-            let g = 10f32.powf(g_db / 20.0);
+            let g = (g_db * DB_TO_LN).exp();
             for ch in channels.iter_mut() {
                 ch[i] *= g;
             }
