@@ -297,21 +297,23 @@ impl Meter {
     }
 }
 
+/// Feeds a whole programme to `meter` while the true-peak detector reads
+/// the same samples beside it; returns the readings and the meter.
+pub fn read_programme(mut meter: Meter, channels: &[Vec<f32>]) -> Result<(Measurement, Meter)> {
+    let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
+    let (fed, tp) = rayon::join(
+        || meter.feed(&views).map(|()| meter),
+        || crate::dsp::oversample::true_peak_dbtp(channels),
+    );
+    let meter = fed?;
+    Ok((meter.measurement(tp)?, meter))
+}
+
 /// Measures a whole programme with lathe's block meter; returns the
 /// readings and the block energies (for album pooling).
 pub fn measure(channels: &[Vec<f32>], sample_rate: u32) -> Result<(Measurement, BlockEnergies)> {
-    // The BS.1770 meter and the true-peak detector read the same samples independently.
-    let (meter, tp) = rayon::join(
-        || -> Result<Meter> {
-            let mut meter = Meter::new(channels.len(), sample_rate);
-            let views: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
-            meter.feed(&views)?;
-            Ok(meter)
-        },
-        || crate::dsp::oversample::true_peak_dbtp(channels),
-    );
-    let meter = meter?;
-    Ok((meter.measurement(tp)?, meter.into_energies()))
+    let (m, meter) = read_programme(Meter::new(channels.len(), sample_rate), channels)?;
+    Ok((m, meter.into_energies()))
 }
 
 /// Integrated loudness only, from lathe's own K-weighted block energies

@@ -237,10 +237,7 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
     };
     let rendered = render::render(audio.channels, audio.sample_rate, &spec)?;
     let first = &rendered.outputs[0];
-    let spectrum =
-        spectrum::analyze(first.pcm.channel_count(), first.pcm.frames(), first.sample_rate, |c, i| {
-            first.pcm.sample(c, i)
-        });
+    let spectrum = spectrum::of_channels(first.pcm.channels(), first.sample_rate);
     let mut outputs = Vec::new();
     for (o, path) in rendered.outputs.into_iter().zip(paths) {
         write_wav(path, o.sample_rate, &o.pcm)?;

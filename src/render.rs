@@ -90,12 +90,12 @@ pub fn energies_pcm(pcm: &Pcm, sample_rate: u32) -> loudness::BlockEnergies {
     meter
 }
 
-/// Measures quantized samples exactly as a reader of the file will see them
-/// (`energies`: their block energies, when already measured).
+/// Measures samples exactly as a reader of the file will see them, given
+/// their block energies (measured already by the pass that made them).
 pub fn measure_pcm(
     pcm: &Pcm,
     sample_rate: u32,
-    energies: Option<loudness::BlockEnergies>,
+    energies: loudness::BlockEnergies,
 ) -> Result<(Measurement, EbuR128, usize)> {
     let full_scale = match pcm {
         Pcm::Float(ch) => ch.iter().flatten().filter(|x| x.abs() >= 1.0).count(),
@@ -104,21 +104,8 @@ pub fn measure_pcm(
             channels.iter().flatten().filter(|&&q| q.abs() >= max).count()
         }
     };
-    // The BS.1770 meter and the true-peak detector read the samples independently.
-    let views: Vec<&[f32]> = pcm.channels().iter().map(|c| c.as_slice()).collect();
-    let (meter, tp) = rayon::join(
-        || -> Result<loudness::Meter> {
-            let mut meter = match energies {
-                Some(e) => loudness::Meter::with_reference_from(e, pcm.channel_count(), sample_rate)?,
-                None => loudness::Meter::with_reference(pcm.channel_count(), sample_rate)?,
-            };
-            meter.feed(&views)?;
-            Ok(meter)
-        },
-        || crate::dsp::oversample::true_peak_dbtp(pcm.channels()),
-    );
-    let meter = meter?;
-    let m = meter.measurement(tp)?;
+    let meter = loudness::Meter::with_reference_from(energies, pcm.channel_count(), sample_rate)?;
+    let (m, meter) = loudness::read_programme(meter, pcm.channels())?;
     Ok((m, meter.into_reference().expect("made with the reference meter"), full_scale))
 }
 
@@ -176,7 +163,8 @@ struct Branch {
 }
 
 impl Branch {
-    /// One branch per distinct output rate, in the order deliverables first use them.
+    /// One branch per distinct output rate (their order does not matter:
+    /// each lists the deliverables it makes).
     fn for_spec(pre: Vec<Vec<f32>>, sample_rate: u32, spec: &RenderSpec) -> Result<Vec<Branch>> {
         let mut rates: Vec<(u32, Vec<usize>)> = Vec::new();
         for (i, d) in spec.deliverables.iter().enumerate() {
@@ -186,25 +174,17 @@ impl Branch {
                 None => rates.push((rate, vec![i])),
             }
         }
-        let mut source = Some(pre);
-        let mut branches = Vec::with_capacity(rates.len());
-        // Resampled branches first, while the source-rate premaster is still here to read.
-        let own_rate = rates.iter().position(|(r, _)| *r == sample_rate);
-        for (k, (rate, deliverables)) in rates.iter().enumerate() {
-            if Some(k) == own_rate {
-                continue;
-            }
-            let src = source.as_ref().expect("the source is kept until the last branch needs it");
-            let pre = resample::resample(src, sample_rate, *rate)?;
-            branches.push((k, Branch::new(*rate, pre, deliverables.clone())));
+        // Resampled branches first, while the source-rate premaster is still
+        // here to read; the source-rate branch (if any) then takes it over.
+        let (own, others): (Vec<_>, Vec<_>) = rates.into_iter().partition(|(r, _)| *r == sample_rate);
+        let mut branches = Vec::with_capacity(own.len() + others.len());
+        for (rate, deliverables) in others {
+            branches.push(Branch::new(rate, resample::resample(&pre, sample_rate, rate)?, deliverables));
         }
-        if let Some(k) = own_rate {
-            let pre = source.take().expect("still here");
-            branches.push((k, Branch::new(sample_rate, pre, rates[k].1.clone())));
+        if let Some((rate, deliverables)) = own.into_iter().next() {
+            branches.push(Branch::new(rate, pre, deliverables));
         }
-        drop(source);
-        branches.sort_by_key(|(k, _)| *k);
-        Ok(branches.into_iter().map(|(_, b)| b).collect())
+        Ok(branches)
     }
 
     fn new(sample_rate: u32, pre: Vec<Vec<f32>>, deliverables: Vec<usize>) -> Branch {
@@ -281,8 +261,7 @@ fn measure_all(candidates: Vec<Candidate>) -> Result<Vec<RenderedOutput>> {
     candidates
         .into_iter()
         .map(|c| {
-            let (measurement, gating, full_scale_samples) =
-                measure_pcm(&c.pcm, c.sample_rate, Some(c.energies))?;
+            let (measurement, gating, full_scale_samples) = measure_pcm(&c.pcm, c.sample_rate, c.energies)?;
             Ok(RenderedOutput {
                 sample_rate: c.sample_rate,
                 pcm: c.pcm,
@@ -385,10 +364,10 @@ mod tests {
             };
             let r = render(x.clone(), 48000, &spec).unwrap();
             for (o, d) in r.outputs.iter().zip(&deliverables) {
-                let written = o.pcm.to_float();
+                let written = o.pcm.channels();
                 let tp = written.iter().map(|c| db(reference_true_peak(c))).fold(f64::NEG_INFINITY, f64::max);
                 assert!(tp <= -1.0, "{} at {target} LUFS: true peak {tp:.3} dBTP", d.name);
-                let lufs = crate::loudness::integrated(&written, o.sample_rate);
+                let lufs = crate::loudness::integrated(written, o.sample_rate);
                 assert!((lufs - target).abs() <= 0.1, "{}: {lufs:.3} LUFS, target {target}", d.name);
                 assert_eq!(
                     written[0].len(),

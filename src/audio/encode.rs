@@ -22,17 +22,11 @@ pub enum Pcm {
 
 impl Pcm {
     pub fn frames(&self) -> usize {
-        match self {
-            Pcm::Int { channels, .. } => channels.first().map_or(0, |c| c.len()),
-            Pcm::Float(channels) => channels.first().map_or(0, |c| c.len()),
-        }
+        self.channels().first().map_or(0, |c| c.len())
     }
 
     pub fn channel_count(&self) -> usize {
-        match self {
-            Pcm::Int { channels, .. } => channels.len(),
-            Pcm::Float(channels) => channels.len(),
-        }
+        self.channels().len()
     }
 
     pub fn bits(&self) -> u32 {
@@ -40,11 +34,6 @@ impl Pcm {
             Pcm::Int { bits, .. } => *bits,
             Pcm::Float(_) => 32,
         }
-    }
-
-    /// The samples as floats, exactly as a reader of the file will see them.
-    pub fn to_float(&self) -> Vec<Vec<f32>> {
-        self.channels().to_vec()
     }
 
     /// The samples as floats, exactly as a reader of the file will see them.
@@ -59,17 +48,6 @@ impl Pcm {
         match self {
             Pcm::Int { channels, .. } | Pcm::Float(channels) => channels,
         }
-    }
-
-    /// Sample `i` of channel `c` as a float, as a reader of the file will see it.
-    #[inline]
-    pub fn sample(&self, c: usize, i: usize) -> f32 {
-        self.channels()[c][i]
-    }
-
-    /// Largest sample magnitude of channel `c`.
-    pub fn sample_peak(&self, c: usize) -> f32 {
-        self.channels()[c].iter().fold(0f32, |m, v| m.max(v.abs()))
     }
 
     /// Size of the WAV file this would make, in bytes.

@@ -96,12 +96,6 @@ fn round_nearest(x: f64) -> f64 {
     (x + MAGIC) - MAGIC
 }
 
-/// The float value an integer sample stands for.
-#[inline]
-pub fn to_float(q: i32, bits: u32) -> f32 {
-    (q as f64 / (1u64 << (bits - 1)) as f64) as f32
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -268,21 +268,11 @@ pub fn accumulate_peak_envelope(x: &[f32], env: &mut [f32], floor: f32) {
 
 /// True peak of one channel, linear.
 pub fn true_peak(x: &[f32]) -> f32 {
-    let sample_peak = x.iter().fold(0f32, |m, v| m.max(v.abs()));
-    true_peak_in(x, 0..x.len(), sample_peak)
-}
-
-/// The larger of `floor` and the true peak over the intervals `[n, n+1]`
-/// for `n` in `range`, of a signal of which `x` holds a stretch (with at
-/// least [`TAPS`] samples of context on each side of `range` where the
-/// signal has them). Pass the sample peak, or the largest peak so far, as
-/// `floor`: only intervals that could beat it are interpolated.
-pub fn true_peak_in(x: &[f32], range: std::ops::Range<usize>, floor: f32) -> f32 {
-    let mut best = floor;
-    for_each_peak(x, floor, |n, p| {
-        if range.contains(&n) && p > best {
-            best = p;
-        }
+    // Only intervals that could beat the largest peak so far (from the
+    // sample peak up) are interpolated.
+    let mut best = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+    for_each_peak(x, best, |_, p| {
+        best = best.max(p);
         best
     });
     best

@@ -108,20 +108,15 @@ impl Analyzer {
     }
 }
 
-/// The long-term spectrum of `channels` channels of `frames` samples, read
-/// through `sample(channel, index)` so that integer PCM needs no float copy.
-/// Programmes shorter than one frame are analysed zero-padded.
-pub fn analyze(
-    channels: usize,
-    frames: usize,
-    sample_rate: u32,
-    sample: impl Fn(usize, usize) -> f32,
-) -> Spectrum {
+/// The long-term spectrum of planar float channels. Programmes shorter
+/// than one frame are analysed zero-padded.
+pub fn of_channels(channels: &[Vec<f32>], sample_rate: u32) -> Spectrum {
+    let frames = channels.first().map_or(0, |c| c.len());
     let mut a = Analyzer::new(sample_rate);
     let mut start = 0;
     loop {
-        for c in 0..channels {
-            a.add_frame(|i| if start + i < frames { sample(c, start + i) } else { 0.0 });
+        for ch in channels {
+            a.add_frame(|i| ch.get(start + i).copied().unwrap_or(0.0));
         }
         start += FRAME * STRIDE;
         if start + FRAME > frames {
@@ -129,12 +124,6 @@ pub fn analyze(
         }
     }
     a.finish()
-}
-
-/// [`analyze`] for planar float channels.
-pub fn of_channels(channels: &[Vec<f32>], sample_rate: u32) -> Spectrum {
-    let frames = channels.first().map_or(0, |c| c.len());
-    analyze(channels.len(), frames, sample_rate, |c, i| channels[c][i])
 }
 
 #[cfg(test)]
