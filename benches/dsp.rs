@@ -114,6 +114,7 @@ fn chain(c: &mut Criterion) {
         chain: &chain,
         target_lufs: -14.0,
         ceiling_dbtp: -1.0,
+        max_gain_db: 24.0,
         deliverables: &deliverables,
         seed: 1,
     };

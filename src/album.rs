@@ -1,13 +1,20 @@
-//! The album plan: what loudness each track is rendered to.
+//! The album plan: what loudness each track is rendered to, and the album
+//! rule that keeps the tracks' relative levels without crushing any of them.
 //!
-//! - `track` mode: every track lands on `loudness_lufs + offset_lu`.
-//! - `album` mode: one common gain for the album keeps the tracks' relative
-//!   loudness as mixed. Each track's target is its premaster loudness plus
-//!   that gain (plus its offset), so limiting never changes how tracks sit
-//!   against each other; the gain is chosen so the album's pooled loudness
-//!   (over every track's gating blocks) lands on `loudness_lufs`.
+//! - `track` mode: every track aims at `loudness_lufs + offset_lu`.
+//! - `album` mode: one album gain `G` for every track. Each track aims at
+//!   its premaster loudness plus `G` (plus its offset), so the tracks keep
+//!   the levels they were mixed at. The anchor chooses `G`: `pooled` puts the
+//!   album's loudness, pooled over every track's gating blocks, on the target;
+//!   `loudest` puts the loudest track on it (AES TD1008).
+//!
+//! A track makes up what limiting costs it only within its limiting budget.
+//! When a track cannot reach its level at `G` within the budget (or the
+//! maximum gain), `G` comes down for the whole album until every track fits:
+//! relative levels win over the album's loudness, which then lands under the
+//! target, and the report names the track that holds the album back.
 
-use crate::manifest::{Mode, Target};
+use crate::manifest::{AlbumAnchor, Mode, Target};
 
 /// Per-track loudness targets, in track order.
 pub fn track_targets(
@@ -26,12 +33,184 @@ pub fn track_targets(
         .collect()
 }
 
-/// The album gain that moves the pooled premaster loudness onto the target.
-pub fn album_gain_db(target: &Target, pooled_premaster_lufs: f64) -> f64 {
-    target.loudness_lufs - pooled_premaster_lufs
+/// The first album gain: the anchor on the target, before any rendering.
+pub fn initial_gain_db(
+    target: &Target,
+    pooled_premaster_lufs: f64,
+    premaster_lufs: &[f64],
+    offsets_lu: &[f64],
+) -> f64 {
+    match target.album_anchor {
+        AlbumAnchor::Pooled => target.loudness_lufs - pooled_premaster_lufs,
+        AlbumAnchor::Loudest => target.loudness_lufs - loudest(premaster_lufs, offsets_lu).1,
+    }
 }
 
-/// Most album passes (a pass re-renders every track with a corrected gain).
-pub const MAX_ALBUM_PASSES: usize = 3;
+/// The loudest track as planned (premaster loudness plus offset): its index and level.
+pub fn loudest(premaster_lufs: &[f64], offsets_lu: &[f64]) -> (usize, f64) {
+    premaster_lufs
+        .iter()
+        .zip(offsets_lu)
+        .map(|(p, o)| p + o)
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |best, (i, l)| if l > best.1 { (i, l) } else { best })
+}
+
+/// What one album pass learned of a track.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackPass {
+    pub premaster_lufs: f64,
+    pub offset_lu: f64,
+    /// The loudness the track aimed at and the loudness it reached.
+    pub target_lufs: f64,
+    pub reached_lufs: f64,
+    /// True when a bound (limiting budget, maximum gain) stopped its gain.
+    pub bounded: bool,
+}
+
+impl TrackPass {
+    /// The most album gain this track can take at its relative level: its
+    /// loudest within its bounds, less its premaster loudness and offset.
+    /// Unbounded for a track that reached its target.
+    pub fn fit_db(&self) -> f64 {
+        if self.bounded { self.reached_lufs - self.premaster_lufs - self.offset_lu } else { f64::INFINITY }
+    }
+}
+
+/// The track that holds the album back, and by how much (LU).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeldBack {
+    pub track: usize,
+    pub by_lu: f64,
+}
+
+/// What to do after an album pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Next {
+    /// The album is done at this gain.
+    Done,
+    /// Render every track again at this album gain.
+    Again(f64),
+}
+
+/// How far a bounded track may fall short of its level before the album
+/// gain comes down for it (LU): relative levels are promised to 0.1 LU.
+pub const FIT_TOLERANCE_LU: f64 = 0.1;
+/// Most album passes (a pass renders every track).
+pub const MAX_ALBUM_PASSES: usize = 4;
 /// Album loudness tolerance before another album pass is run (LU).
 pub const ALBUM_TOLERANCE_LU: f64 = 0.05;
+
+/// The largest album gain every track fits, and the track that sets it
+/// (`None` when no track is bounded).
+pub fn fit(passes: &[TrackPass]) -> Option<(usize, f64)> {
+    passes.iter().map(TrackPass::fit_db).enumerate().filter(|(_, f)| f.is_finite()).fold(
+        None,
+        |best: Option<(usize, f64)>, (i, f)| match best {
+            Some((_, b)) if b <= f => best,
+            _ => Some((i, f)),
+        },
+    )
+}
+
+/// The album rule after a pass at `gain_db`, `limit_db` being the lowest fit
+/// found so far (the album gain never goes back over it), `pooled_lufs` the
+/// album's pooled loudness as rendered.
+pub fn next(target: &Target, gain_db: f64, limit_db: f64, pooled_lufs: f64) -> Next {
+    if limit_db < gain_db - FIT_TOLERANCE_LU {
+        return Next::Again(limit_db);
+    }
+    match target.album_anchor {
+        // The loudest track was aimed at the target: nothing moves the anchor.
+        AlbumAnchor::Loudest => Next::Done,
+        AlbumAnchor::Pooled => {
+            let miss = target.loudness_lufs - pooled_lufs;
+            let wanted = (gain_db + miss).min(limit_db);
+            if miss.abs() <= ALBUM_TOLERANCE_LU || (wanted - gain_db).abs() < 0.01 {
+                Next::Done
+            } else {
+                Next::Again(wanted)
+            }
+        }
+    }
+}
+
+/// When the album is held back: the track whose fit set the album gain,
+/// and how far the album gain is under what the anchor alone asks.
+pub fn held_back(anchor_gain_db: f64, gain_db: f64, fit: Option<(usize, f64)>) -> Option<HeldBack> {
+    let (track, f) = fit?;
+    let by_lu = anchor_gain_db - gain_db;
+    (f <= gain_db + FIT_TOLERANCE_LU && by_lu > ALBUM_TOLERANCE_LU).then_some(HeldBack { track, by_lu })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(anchor: AlbumAnchor) -> Target {
+        Target {
+            preset: None,
+            loudness_lufs: -14.0,
+            true_peak_dbtp: -1.0,
+            mode: Mode::Album,
+            album_anchor: anchor,
+            max_gain_db: 24.0,
+            tolerance_lu: 0.5,
+        }
+    }
+
+    fn pass(pre: f64, off: f64, target: f64, reached: f64, bounded: bool) -> TrackPass {
+        TrackPass { premaster_lufs: pre, offset_lu: off, target_lufs: target, reached_lufs: reached, bounded }
+    }
+
+    #[test]
+    fn targets_keep_relative_levels_in_album_mode() {
+        let t = target(AlbumAnchor::Pooled);
+        assert_eq!(track_targets(&t, &[-20.0, -24.0], &[0.0, -2.0], 5.0), vec![-15.0, -21.0]);
+        let track = Target { mode: Mode::Track, ..t };
+        assert_eq!(track_targets(&track, &[-20.0, -24.0], &[0.0, -2.0], 5.0), vec![-14.0, -16.0]);
+    }
+
+    #[test]
+    fn anchors_choose_the_first_gain() {
+        let pre = [-20.0, -16.0, -24.0];
+        let off = [0.0, -1.0, 0.0];
+        assert_eq!(initial_gain_db(&target(AlbumAnchor::Pooled), -18.0, &pre, &off), 4.0);
+        // The loudest as planned is track 2 at -17 LUFS (its offset counts).
+        assert_eq!(loudest(&pre, &off), (1, -17.0));
+        assert_eq!(initial_gain_db(&target(AlbumAnchor::Loudest), -18.0, &pre, &off), 3.0);
+    }
+
+    #[test]
+    fn a_bounded_track_brings_the_album_gain_down_to_its_fit() {
+        // Track 2 needed -8 LUFS at +3 dB; its budget stops it at -8.8.
+        let passes = [pass(-18.0, 0.0, -15.0, -15.0, false), pass(-11.0, 0.0, -8.0, -8.8, true)];
+        let f = fit(&passes).unwrap();
+        assert_eq!(f.0, 1);
+        assert!((f.1 - 2.2).abs() < 1e-12);
+        assert_eq!(next(&target(AlbumAnchor::Pooled), 3.0, f.1, -14.0), Next::Again(f.1));
+        // At the fit the pooled album is short, but the gain cannot rise past it.
+        assert_eq!(next(&target(AlbumAnchor::Pooled), f.1, f.1, -14.7), Next::Done);
+        let hb = held_back(3.0, f.1, Some(f)).unwrap();
+        assert_eq!(hb.track, 1);
+        assert!((hb.by_lu - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pooled_anchor_corrects_for_limiting_within_the_fit() {
+        let t = target(AlbumAnchor::Pooled);
+        let Next::Again(g) = next(&t, 3.0, f64::INFINITY, -14.3) else { panic!("another pass") };
+        assert!((g - 3.3).abs() < 1e-12);
+        assert_eq!(next(&t, 3.0, f64::INFINITY, -14.03), Next::Done);
+        assert_eq!(next(&t, 3.0, 3.1, -14.3), Next::Again(3.1));
+        // A shortfall within the fit tolerance keeps the gain.
+        assert_eq!(next(&target(AlbumAnchor::Loudest), 3.0, 2.95, -17.0), Next::Done);
+        assert!(held_back(3.0, 3.0, fit(&[pass(-18.0, 0.0, -15.0, -15.05, true)])).is_none());
+    }
+
+    #[test]
+    fn unbounded_tracks_never_limit_the_album() {
+        assert!(fit(&[pass(-18.0, 0.0, -15.0, -15.0, false)]).is_none());
+        assert!(held_back(3.0, 3.0, None).is_none());
+    }
+}

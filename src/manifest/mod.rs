@@ -15,14 +15,21 @@ use crate::dsp::biquad::Shape;
 use crate::dsp::compressor::CompressorSettings;
 use crate::dsp::dither::DitherKind;
 use crate::dsp::eq::{Band, BandChannel};
+use crate::dsp::limiter::Budget;
 use crate::dsp::stereo::WidthSettings;
 use crate::error::{Error, ManifestError};
 use crate::stems::{StemInput, StemMix};
-pub use raw::Mode;
 use raw::*;
+pub use raw::{AlbumAnchor, Mode};
 
 /// Default loudness tolerance of `analyze --target`, LU.
 pub const DEFAULT_TOLERANCE_LU: f64 = 0.5;
+
+/// The loudest a track's target may be (LUFS): louder than the loudest
+/// commercial masters, reachable only by destroying the music.
+pub const MAX_TARGET_LUFS: f64 = -5.0;
+/// The most gain a track gets unless `target.max_gain_db` says otherwise (dB).
+pub const DEFAULT_MAX_GAIN_DB: f64 = 24.0;
 
 /// The loudness target of an album.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,15 +38,21 @@ pub struct Target {
     pub loudness_lufs: f64,
     pub true_peak_dbtp: f64,
     pub mode: Mode,
+    /// Album mode: what the album gain puts on `loudness_lufs`.
+    pub album_anchor: AlbumAnchor,
+    /// No track gets more gain than this, whatever its target (dB).
+    pub max_gain_db: f64,
     pub tolerance_lu: f64,
 }
 
-/// Limiter timing; the ceiling comes from the target.
+/// The limiter's timing and budget; the ceiling comes from the target.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LimiterTiming {
+pub struct Limiter {
     pub lookahead_ms: f64,
     pub release_ms: f64,
     pub hold_ms: f64,
+    /// How much the limiter may work: the gain solver stops at it.
+    pub budget: Budget,
 }
 
 /// A track's mastering chain, all keys merged and defaulted.
@@ -48,7 +61,7 @@ pub struct Chain {
     pub eq: Vec<Band>,
     pub compressor: Option<CompressorSettings>,
     pub width: WidthSettings,
-    pub limiter: LimiterTiming,
+    pub limiter: Limiter,
 }
 
 impl Default for Chain {
@@ -65,7 +78,7 @@ impl Default for Chain {
             }],
             compressor: None,
             width: WidthSettings { width: 1.0, mono_below_hz: None },
-            limiter: LimiterTiming { lookahead_ms: 5.0, release_ms: 100.0, hold_ms: 20.0 },
+            limiter: Limiter { lookahead_ms: 5.0, release_ms: 100.0, hold_ms: 20.0, budget: Budget::DEFAULT },
         }
     }
 }
@@ -300,7 +313,7 @@ impl Resolver<'_> {
                 "target.loudness_lufs",
                 t.loudness_lufs.unwrap_or(-14.0),
                 -70.0,
-                0.0,
+                MAX_TARGET_LUFS,
                 "the loudness target",
             )?,
             true_peak_dbtp: {
@@ -314,6 +327,15 @@ impl Resolver<'_> {
                 check_range(self, "target.true_peak_dbtp", v, -20.0, 0.0, "the true-peak ceiling")?
             },
             mode: t.mode.unwrap_or(Mode::Album),
+            album_anchor: t.album_anchor.unwrap_or(AlbumAnchor::Pooled),
+            max_gain_db: check_range(
+                self,
+                "target.max_gain_db",
+                t.max_gain_db.unwrap_or(DEFAULT_MAX_GAIN_DB),
+                0.0,
+                40.0,
+                "the maximum gain",
+            )?,
             tolerance_lu: check_range(
                 self,
                 "target.tolerance_lu",
@@ -361,7 +383,20 @@ impl Resolver<'_> {
         }
         let mut tracks = Vec::new();
         for (i, t) in raw.tracks.iter().enumerate() {
-            tracks.push(self.track(i, t, &album_chain)?);
+            let track = self.track(i, t, &album_chain)?;
+            let level = target.loudness_lufs + track.offset_lu;
+            if !(-70.0..=MAX_TARGET_LUFS).contains(&level) {
+                return Err(self.src.error(
+                    &format!("tracks[{i}].offset_lu"),
+                    format!(
+                        "the track's target, {} LUFS {:+} LU = {level:+} LUFS, is {}; a track's target must be between -70 and {MAX_TARGET_LUFS} LUFS (louder is reachable only by crushing the music)",
+                        target.loudness_lufs,
+                        track.offset_lu,
+                        if level > MAX_TARGET_LUFS { "too loud" } else { "below the -70 LUFS gate" }
+                    ),
+                ));
+            }
+            tracks.push(track);
         }
 
         let qc_raw = raw.qc.clone().unwrap_or_default();
@@ -583,7 +618,36 @@ impl Resolver<'_> {
         };
         let l = raw.limiter.clone().unwrap_or_default();
         let lp = |k: &str| format!("{path}.limiter.{k}");
-        let limiter = LimiterTiming {
+        let b = l.budget.clone().unwrap_or_default();
+        let bp = |k: &str| format!("{path}.limiter.budget.{k}");
+        let budget = Budget {
+            sustained_db: check_range(
+                self,
+                &bp("sustained_db"),
+                b.sustained_db.unwrap_or(Budget::DEFAULT.sustained_db),
+                0.0,
+                20.0,
+                "the sustained limiting budget",
+            )?,
+            peak_db: check_range(
+                self,
+                &bp("peak_db"),
+                b.peak_db.unwrap_or(Budget::DEFAULT.peak_db),
+                0.0,
+                30.0,
+                "the peak limiting budget",
+            )?,
+        };
+        if budget.peak_db < budget.sustained_db {
+            return Err(self.src.error(
+                &bp("peak_db"),
+                format!(
+                    "the peak budget ({} dB) is below the sustained budget ({} dB); a peak always takes at least the sustained gain reduction",
+                    budget.peak_db, budget.sustained_db
+                ),
+            ));
+        }
+        let limiter = Limiter {
             lookahead_ms: check_range(
                 self,
                 &lp("lookahead_ms"),
@@ -601,6 +665,7 @@ impl Resolver<'_> {
                 "the release",
             )?,
             hold_ms: check_range(self, &lp("hold_ms"), l.hold_ms.unwrap_or(20.0), 0.0, 200.0, "the hold")?,
+            budget,
         };
         Ok(Chain { eq, compressor, width, limiter })
     }
@@ -694,6 +759,9 @@ mod tests {
         assert_eq!(a.target.loudness_lufs, -14.0);
         assert_eq!(a.target.true_peak_dbtp, -1.0);
         assert_eq!(a.target.mode, Mode::Album);
+        assert_eq!(a.target.album_anchor, AlbumAnchor::Pooled);
+        assert_eq!(a.target.max_gain_db, DEFAULT_MAX_GAIN_DB);
+        assert_eq!(a.tracks[0].chain.limiter.budget, Budget::DEFAULT);
         assert_eq!(a.deliverables.len(), 1);
         assert_eq!(a.deliverables[0].name, "master");
         assert_eq!(a.deliverables[0].sample_rate, None);
@@ -731,6 +799,19 @@ mod tests {
         assert_eq!((ca.threshold_db, ca.ratio), (-20.0, 3.0));
         assert_eq!((cb.threshold_db, cb.ratio), (-20.0, 1.5));
         assert_eq!(a.tracks[1].chain.width.width, 1.2);
+    }
+
+    #[test]
+    fn the_limiting_budget_merges_key_by_key() {
+        let a = parse_str(
+            "version: 1\nalbum: {title: T}\ntarget: {album_anchor: loudest, max_gain_db: 12}\nchain:\n  limiter: {budget: {sustained_db: 3, peak_db: 9}}\ntracks:\n  - {title: A, mix: a.wav}\n  - title: B\n    mix: b.wav\n    chain: {limiter: {release_ms: 200, budget: {peak_db: 12}}}\n",
+        )
+        .unwrap();
+        assert_eq!(a.target.album_anchor, AlbumAnchor::Loudest);
+        assert_eq!(a.target.max_gain_db, 12.0);
+        assert_eq!(a.tracks[0].chain.limiter.budget, Budget { sustained_db: 3.0, peak_db: 9.0 });
+        let b = a.tracks[1].chain.limiter;
+        assert_eq!((b.release_ms, b.budget), (200.0, Budget { sustained_db: 3.0, peak_db: 12.0 }));
     }
 
     #[test]
@@ -777,7 +858,25 @@ mod tests {
                 "version: 1\nalbum: {title: T}\ntarget: {loudness_lufs: -80}\ntracks:\n  - {title: A, mix: a.wav}\n",
                 "target.loudness_lufs",
                 (3, 10),
-                "between -70 and 0",
+                "between -70 and -5",
+            ),
+            (
+                "version: 1\nalbum: {title: T}\ntarget: {loudness_lufs: -14}\ntracks:\n  - {title: A, mix: a.wav}\n  - {title: B, mix: b.wav, offset_lu: 20}\n",
+                "tracks[1].offset_lu",
+                (6, 28),
+                "-14 LUFS +20 LU = +6 LUFS, is too loud",
+            ),
+            (
+                "version: 1\nalbum: {title: T}\nchain: {limiter: {budget: {sustained_db: 4, peak_db: 2}}}\ntracks:\n  - {title: A, mix: a.wav}\n",
+                "chain.limiter.budget.peak_db",
+                (3, 45),
+                "below the sustained budget",
+            ),
+            (
+                "version: 1\nalbum: {title: T}\ntarget: {max_gain_db: 60}\ntracks:\n  - {title: A, mix: a.wav}\n",
+                "target.max_gain_db",
+                (3, 10),
+                "between 0 and 40",
             ),
             (
                 "version: 2\nalbum: {title: T}\ntracks:\n  - {title: A, mix: a.wav}\n",

@@ -35,6 +35,20 @@ pub struct RawTarget {
     pub mode: Option<Mode>,
     /// How far from the loudness target a delivered file may be (`analyze --target`).
     pub tolerance_lu: Option<f64>,
+    /// Album mode: what the album gain puts on the target.
+    pub album_anchor: Option<AlbumAnchor>,
+    /// The most gain any track gets, dB.
+    pub max_gain_db: Option<f64>,
+}
+
+/// Album mode: what the one album gain puts on `loudness_lufs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlbumAnchor {
+    /// The album's loudness pooled over every track's gating blocks.
+    Pooled,
+    /// The loudest track (AES TD1008 album normalization).
+    Loudest,
 }
 
 /// How tracks are matched: all at the target, or the album as a whole.
@@ -103,6 +117,15 @@ pub struct RawLimiter {
     pub lookahead_ms: Option<f64>,
     pub release_ms: Option<f64>,
     pub hold_ms: Option<f64>,
+    pub budget: Option<RawBudget>,
+}
+
+/// How much the limiter may work on a track.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub sustained_db: Option<f64>,
+    pub peak_db: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -213,6 +236,8 @@ impl RawTarget {
             true_peak_dbtp: or(&self.true_peak_dbtp, &base.true_peak_dbtp),
             mode: or(&self.mode, &base.mode),
             tolerance_lu: or(&self.tolerance_lu, &base.tolerance_lu),
+            album_anchor: or(&self.album_anchor, &base.album_anchor),
+            max_gain_db: or(&self.max_gain_db, &base.max_gain_db),
         }
     }
 }
@@ -242,6 +267,13 @@ impl RawChain {
                     lookahead_ms: or(&o.lookahead_ms, &b.lookahead_ms),
                     release_ms: or(&o.release_ms, &b.release_ms),
                     hold_ms: or(&o.hold_ms, &b.hold_ms),
+                    budget: match (&o.budget, &b.budget) {
+                        (Some(o), Some(b)) => Some(RawBudget {
+                            sustained_db: or(&o.sustained_db, &b.sustained_db),
+                            peak_db: or(&o.peak_db, &b.peak_db),
+                        }),
+                        (o, b) => or(o, b),
+                    },
                 }),
                 (o, b) => or(o, b),
             },

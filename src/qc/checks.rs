@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::audio::SourceFormat;
+use crate::dsp::limiter::Budget;
 use crate::loudness::Measurement;
+use crate::render::{Bound, Needed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,6 +55,7 @@ pub const ALL_IDS: &[&str] = &[
     "premaster.silence",
     "premaster.too_short",
     "premaster.nonfinite",
+    "premaster.mono",
     "album.sample_rate_mix",
     "stems.length_mismatch",
     "stems.silent",
@@ -79,7 +82,7 @@ pub const THRESHOLDS: &[(&str, f64)] = &[
     ("premaster.phase.min_correlation", 0.0),
     ("premaster.silence.max_s", 2.0),
     ("master.loudness.tolerance_lu", 0.1),
-    ("master.dynamics.max_lra_loss_lu", 3.0),
+    ("master.dynamics.max_lra_loss_lu", 2.0),
     ("master.dynamics.max_limiting_db", 6.0),
     ("album.loudness_spread.max_lu", 6.0),
 ];
@@ -472,12 +475,68 @@ pub struct OutputFacts<'a> {
     pub full_scale_samples: usize,
 }
 
-/// Checks of one written master against its target and ceiling.
-pub fn master_output(o: &OutputFacts, target_lufs: f64, ceiling_dbtp: f64, th: &Thresholds) -> Vec<Check> {
+/// What stopped a track's gain, for `master.loudness`.
+#[derive(Debug, Clone, Copy)]
+pub struct GainBound {
+    pub bound: Bound,
+    pub needed: Option<Needed>,
+    pub budget: Budget,
+    pub max_gain_db: f64,
+}
+
+/// Why a master that stopped at a bound is short, and the remedy, in the
+/// words of the engineer who would fix it.
+fn shortfall_reason(target_lufs: f64, b: &GainBound) -> String {
+    let n = b.needed;
+    match b.bound {
+        Bound::SustainedBudget => format!(
+            "{target_lufs:.1} LUFS would need about {} of sustained limiting, the budget is {:.1} dB. Raise chain.limiter.budget.sustained_db, add glue compression (chain.compressor) so the limiter has less to do, or lower the target",
+            n.map_or("more".into(), |n| format!("{:.1} dB", n.sustained_db)),
+            b.budget.sustained_db
+        ),
+        Bound::PeakBudget => format!(
+            "{target_lufs:.1} LUFS would need about {} of limiting on the loudest peak, the budget is {:.1} dB. Raise chain.limiter.budget.peak_db, tame the transients with a fast compressor (chain.compressor), or lower the target",
+            n.map_or("more".into(), |n| format!("{:.1} dB", n.peak_db)),
+            b.budget.peak_db
+        ),
+        Bound::MaxGain => format!(
+            "{target_lufs:.1} LUFS would need {} of gain, past the {:+.1} dB maximum (target.max_gain_db). The premaster is very quiet: check its export level, or raise target.max_gain_db",
+            n.map_or("more".into(), |n| format!("about {:+.1} dB", n.gain_db)),
+            b.max_gain_db
+        ),
+        Bound::Target => "it missed its target".into(),
+    }
+}
+
+/// Checks of one written master against its target and ceiling. `bound`
+/// says what stopped the track's gain: a master short of its target because
+/// of its limiting budget or the maximum gain is a warning that says why;
+/// any other miss fails.
+pub fn master_output(
+    o: &OutputFacts,
+    target_lufs: f64,
+    ceiling_dbtp: f64,
+    bound: &GainBound,
+    th: &Thresholds,
+) -> Vec<Check> {
     let mut out = Vec::new();
     let tol = th.get("master.loudness.tolerance_lu");
     let dev = o.integrated_lufs - target_lufs;
-    if dev.is_nan() || dev.abs() > tol {
+    if dev < -tol && bound.bound != Bound::Target {
+        out.push(check(
+            "master.loudness",
+            Severity::Warn,
+            format!(
+                "{}: reaches {:.1} LUFS, {:.1} LU short of its {target_lufs:.1} LUFS target: {}",
+                o.deliverable,
+                o.integrated_lufs,
+                -dev,
+                shortfall_reason(target_lufs, bound)
+            ),
+            o.integrated_lufs,
+            Some(target_lufs),
+        ));
+    } else if dev.is_nan() || dev.abs() > tol {
         out.push(check(
             "master.loudness",
             Severity::Fail,
@@ -533,7 +592,7 @@ pub fn master_dynamics(
             loss,
             Some(max_loss),
         ))
-    } else if max_limiting_db > max_lim {
+    } else if max_limiting_db > max_lim + 0.05 {
         Some(check(
             "master.dynamics",
             Severity::Warn,
@@ -546,6 +605,68 @@ pub fn master_dynamics(
     } else {
         None
     }
+}
+
+/// The track that holds an album under its target (album mode).
+#[derive(Debug, Clone)]
+pub struct HeldBackFacts<'a> {
+    pub number: usize,
+    pub title: &'a str,
+    /// The level the anchor alone would give it, and the loudest it reaches within its bounds.
+    pub wanted_lufs: f64,
+    pub reached_lufs: f64,
+    pub by_lu: f64,
+}
+
+/// `album.loudness`: the album's loudness (pooled, or its loudest track's
+/// for the `loudest` anchor) against the target. An album held back by a
+/// track that cannot take the album gain is a warning naming that track and
+/// the remedy; any other miss fails.
+pub fn album_loudness(
+    deliverable: &str,
+    what: &str,
+    measured_lufs: f64,
+    target_lufs: f64,
+    held_back: Option<&HeldBackFacts>,
+    th: &Thresholds,
+) -> Option<Check> {
+    let tol = th.get("master.loudness.tolerance_lu");
+    let dev = measured_lufs - target_lufs;
+    match held_back {
+        Some(h) if dev < -tol => Some(check(
+            "album.loudness",
+            Severity::Warn,
+            format!(
+                "{deliverable}: {what} measures {measured_lufs:.2} LUFS, {:.2} LU under its {target_lufs:.1} LUFS target: track {} `{}` holds it back. At the album's gain it would need {:.1} LUFS, and within its limiting budget it reaches {:.1} LUFS, so the whole album comes down {:.1} LU to keep the tracks' relative levels. Give that track `offset_lu: {:.1}` so the rest can reach the target, raise its limiting budget, or add glue compression to it",
+                -dev, h.number, h.title, h.wanted_lufs, h.reached_lufs, h.by_lu, -h.by_lu
+            ),
+            measured_lufs,
+            Some(target_lufs),
+        )),
+        _ if dev.is_nan() || dev.abs() > tol => Some(check(
+            "album.loudness",
+            Severity::Fail,
+            format!(
+                "{deliverable}: {what} measures {measured_lufs:.2} LUFS, {dev:+.2} LU from its {target_lufs:.1} LUFS target"
+            ),
+            measured_lufs,
+            Some(target_lufs),
+        )),
+        _ => None,
+    }
+}
+
+/// `premaster.mono`: a one-channel premaster is measured as dual mono.
+pub fn mono(channels: usize) -> Option<Check> {
+    (channels == 1).then(|| {
+        check(
+            "premaster.mono",
+            Severity::Info,
+            "mono premaster: measured and mastered as dual mono (the EBU convention for a mono signal on two speakers; it reads 3 LU louder than one channel alone), and written as two identical channels".into(),
+            1.0,
+            None,
+        )
+    })
 }
 
 /// `album.loudness_spread`: how far apart the masters sit (offsets removed).
@@ -724,15 +845,41 @@ mod tests {
             true_peak_dbtp: -1.02,
             full_scale_samples: 0,
         };
-        assert!(master_output(&good, -14.0, -1.0, &th).is_empty());
+        let on = GainBound { bound: Bound::Target, needed: None, budget: Budget::DEFAULT, max_gain_db: 24.0 };
+        assert!(master_output(&good, -14.0, -1.0, &on, &th).is_empty());
         let off = OutputFacts { integrated_lufs: -14.2, ..good.clone() };
-        assert_eq!(master_output(&off, -14.0, -1.0, &th)[0].id, "master.loudness");
+        let c = &master_output(&off, -14.0, -1.0, &on, &th)[0];
+        assert_eq!((c.id.as_str(), c.severity), ("master.loudness", Severity::Fail));
         let hot = OutputFacts { true_peak_dbtp: -0.9, ..good.clone() };
-        assert_eq!(master_output(&hot, -14.0, -1.0, &th)[0].id, "master.true_peak");
+        assert_eq!(master_output(&hot, -14.0, -1.0, &on, &th)[0].id, "master.true_peak");
         let clipped = OutputFacts { full_scale_samples: 3, ..good.clone() };
-        assert_eq!(master_output(&clipped, -14.0, -1.0, &th)[0].id, "master.clipping");
-        let silent = OutputFacts { integrated_lufs: f64::NEG_INFINITY, ..good };
-        assert_eq!(master_output(&silent, -14.0, -1.0, &th)[0].id, "master.loudness");
+        assert_eq!(master_output(&clipped, -14.0, -1.0, &on, &th)[0].id, "master.clipping");
+        let silent = OutputFacts { integrated_lufs: f64::NEG_INFINITY, ..good.clone() };
+        assert_eq!(master_output(&silent, -14.0, -1.0, &on, &th)[0].id, "master.loudness");
+
+        // Short of the target because of the budget: a warning that says why and what to do.
+        let short = OutputFacts { integrated_lufs: -15.8, ..good.clone() };
+        let needed = Needed { gain_db: 9.0, sustained_db: 4.3, peak_db: 9.5 };
+        let budget = GainBound { bound: Bound::SustainedBudget, needed: Some(needed), ..on };
+        let c = &master_output(&short, -14.0, -1.0, &budget, &th)[0];
+        assert_eq!(c.severity, Severity::Warn);
+        assert!(c.message.starts_with("d: reaches -15.8 LUFS, 1.8 LU short of its -14.0 LUFS target: -14.0 LUFS would need about 4.3 dB of sustained limiting, the budget is 1.5 dB"), "{}", c.message);
+        assert!(c.message.contains("glue compression"), "{}", c.message);
+        let peak = GainBound { bound: Bound::PeakBudget, ..budget };
+        assert!(
+            master_output(&short, -14.0, -1.0, &peak, &th)[0]
+                .message
+                .contains("9.5 dB of limiting on the loudest peak, the budget is 6.0 dB")
+        );
+        let gain = GainBound { bound: Bound::MaxGain, ..budget };
+        assert!(
+            master_output(&short, -14.0, -1.0, &gain, &th)[0]
+                .message
+                .contains("about +9.0 dB of gain, past the +24.0 dB maximum")
+        );
+        // A bounded track over its target still fails: no bound makes a master too loud.
+        let loud = OutputFacts { integrated_lufs: -13.5, ..good };
+        assert_eq!(master_output(&loud, -14.0, -1.0, &budget, &th)[0].severity, Severity::Fail);
 
         assert!(master_dynamics(10.0, 9.0, 2.0, &th).is_none());
         assert!(master_dynamics(10.0, 6.0, 2.0, &th).is_some());

@@ -31,6 +31,7 @@ h1 { font-size: 26px; margin: 0 0 2px; }
 h2 { font-size: 19px; margin: 0 0 10px; }
 h3 { font-size: 14px; margin: 18px 0 6px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
 .sub { color: var(--muted); margin: 0 0 14px; }
+.held { border-left: 3px solid var(--warn); padding: 4px 10px; background: #fffaf0; }
 section { background: var(--card); border: 1px solid var(--rule); border-radius: 8px; padding: 18px 20px; margin: 18px 0; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); text-align: right; white-space: nowrap; }
@@ -93,6 +94,18 @@ fn badge(s: Option<Severity>) -> String {
 
 fn figure(s: &mut String, value: String, label: &str) {
     let _ = write!(s, "<div><b>{}</b><span>{}</span></div>", esc(&value), esc(label));
+}
+
+/// The label of the reached loudness: on target, or what stopped it short.
+fn reached_label(m: &super::report::MasterReport) -> &'static str {
+    use crate::render::Bound;
+    match m.limited_by {
+        _ if m.short_of_target_lu <= 0.1 => "reached",
+        Bound::SustainedBudget => "reached: held by the sustained limiting budget",
+        Bound::PeakBudget => "reached: held by the peak limiting budget",
+        Bound::MaxGain => "reached: held by the maximum gain",
+        Bound::Target => "reached",
+    }
 }
 
 fn checks_list(s: &mut String, checks: &[Check]) {
@@ -233,7 +246,10 @@ fn track_charts(s: &mut String, t: &TrackReport) {
     let depth = [1.0, 2.0, 3.0, 6.0, 10.0, 20.0, 40.0].into_iter().find(|d| *d >= max + 0.05).unwrap_or(60.0);
     let chart = Chart {
         kind: "limiter",
-        title: format!("{}: limiter gain reduction (max {:.1} dB)", t.title, t.master.max_limiting_db),
+        title: format!(
+            "{}: limiter gain reduction (peak {:.1} dB, sustained {:.1} dB)",
+            t.title, t.master.max_limiting_db, t.master.sustained_limiting_db
+        ),
         x: Axis::time(seconds),
         y: Axis::linear(-depth, 0.0, 4, "gain reduction (dB)", |v| format!("{v:.1}")),
         marks: vec![Mark::Area {
@@ -280,13 +296,17 @@ fn track_section(s: &mut String, t: &TrackReport) {
     );
     let _ = write!(
         s,
-        r#"<p class="sub">{} from <code>{}</code> · {} · {} Hz{} · {} ch · {}</p>"#,
+        r#"<p class="sub">{} from <code>{}</code> · {} · {} Hz{} · {} · {}</p>"#,
         if t.kind == "stems" { "Stem master" } else { "Stereo master" },
         esc(&t.premaster.path),
         esc(&t.premaster.codec),
         t.premaster.sample_rate,
         t.premaster.bit_depth.map(|b| format!(", {b}-bit")).unwrap_or_default(),
-        t.premaster.channels,
+        if t.premaster.channels == 1 {
+            "1 ch, measured as dual mono".to_string()
+        } else {
+            format!("{} ch", t.premaster.channels)
+        },
         clock(t.premaster.duration_s)
     );
     s.push_str(r#"<div class="plots">"#);
@@ -317,10 +337,25 @@ fn track_section(s: &mut String, t: &TrackReport) {
     );
     s.push_str(r#"<div class="figures">"#);
     figure(s, format!("{:.1} LUFS", m.target_lufs), "target");
+    figure(s, format!("{} LUFS", num(m.integrated_lufs, 2)), reached_label(m));
     figure(s, format!("{:+.2} dB", m.gain_db), "gain into the limiter");
-    figure(s, format!("{:.1} dB", m.max_limiting_db), "most limiting");
-    figure(s, format!("{:.2} dB", m.mean_limiting_db), "mean limiting");
-    figure(s, format!("{:.1} s", m.limiting_seconds_over_1db), "limiting over 1 dB");
+    figure(
+        s,
+        format!("{:.1} / {:.1} dB", m.max_limiting_db, m.sustained_limiting_db),
+        &format!(
+            "limiting peak / sustained (budget {:.1} / {:.1})",
+            m.limiting_budget.peak_db, m.limiting_budget.sustained_db
+        ),
+    );
+    figure(
+        s,
+        format!(
+            "{:.1} / {:.1} / {:.1} s",
+            m.limiting_seconds_over_1db, m.limiting_seconds_over_3db, m.limiting_seconds_over_6db
+        ),
+        "limiting over 1 / 3 / 6 dB",
+    );
+    figure(s, format!("{} → {} LU", num(p.lra_lu, 1), num(m.lra_lu, 1)), "loudness range before → after");
     if let (Some(max), Some(mean)) = (m.compressor_max_gain_reduction_db, m.compressor_mean_gain_reduction_db)
     {
         figure(s, format!("{max:.1} / {mean:.1} dB"), "compressor max / mean");
@@ -414,12 +449,22 @@ impl Exporter for HtmlExporter {
             figure(&mut s, format!("{g:+.2} dB"), "album gain");
         }
         s.push_str("</div>");
+        if let Some(h) = &a.held_back_by {
+            let _ = write!(
+                s,
+                r##"<p class="held">The album sits {:.1} LU under what its anchor asks: track {} <a href="#track-{}">{}</a> cannot take more gain within its limiting budget, and the album keeps its tracks' relative levels. The album checks below say what to do.</p>"##,
+                h.by_lu,
+                h.track,
+                h.track,
+                esc(&h.title)
+            );
+        }
         album_charts(&mut s, r);
-        s.push_str(r#"<h3>Tracks</h3><table><tr><th>#</th><th class="l">title</th><th>premaster LUFS</th><th>dBTP</th><th>gain dB</th><th>master LUFS</th><th>dBTP</th><th>LRA before / after</th><th>most limiting dB</th><th class="l">QC</th></tr>"#);
+        s.push_str(r#"<h3>Tracks</h3><table><tr><th>#</th><th class="l">title</th><th>premaster LUFS</th><th>dBTP</th><th>gain dB</th><th>master LUFS</th><th>target</th><th>dBTP</th><th>LRA before / after</th><th>limiting peak / sustained dB</th><th class="l">QC</th></tr>"#);
         for t in &r.tracks {
             let _ = write!(
                 s,
-                r##"<tr><td>{}</td><td class="l"><a href="#track-{}">{}</a></td><td>{}</td><td>{}</td><td>{:+.1}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{:.1}</td><td class="l">{}</td></tr>"##,
+                r##"<tr><td>{}</td><td class="l"><a href="#track-{}">{}</a></td><td>{}</td><td>{}</td><td>{:+.1}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{} / {}</td><td>{:.1} / {:.1}</td><td class="l">{}</td></tr>"##,
                 t.index,
                 t.index,
                 esc(&t.title),
@@ -427,10 +472,12 @@ impl Exporter for HtmlExporter {
                 num(t.premaster.true_peak_dbtp, 1),
                 t.master.gain_db,
                 num(t.master.integrated_lufs, 2),
+                t.master.target_lufs,
                 num(t.master.true_peak_dbtp, 2),
                 num(t.premaster.lra_lu, 1),
                 num(t.master.lra_lu, 1),
                 t.master.max_limiting_db,
+                t.master.sustained_limiting_db,
                 badge(t.checks.iter().map(|c| c.severity).max())
             );
         }

@@ -54,14 +54,14 @@ impl Exporter for MarkdownExporter {
             num(a.premaster_integrated_lufs, 2),
         );
         s.push_str(
-            "| # | Title | Premaster LUFS | Premaster dBTP | Gain dB | Master LUFS | Target | Master dBTP | LRA before → after | Max limiting dB | QC |\n",
+            "| # | Title | Premaster LUFS | Premaster dBTP | Gain dB | Master LUFS | Target | Master dBTP | LRA before → after | Limiting peak / sustained dB | QC |\n",
         );
         s.push_str("|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n");
         for t in &r.tracks {
             let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {:+.1} | {} | {:.1} | {} | {} → {} | {:.1} | {} |",
+                "| {} | {} | {} | {} | {:+.1} | {} | {:.1} | {} | {} → {} | {:.1} / {:.1} | {} |",
                 t.index,
                 cell(&t.title),
                 num(t.premaster.integrated_lufs, 1),
@@ -73,6 +73,7 @@ impl Exporter for MarkdownExporter {
                 num(t.premaster.lra_lu, 1),
                 num(t.master.lra_lu, 1),
                 t.master.max_limiting_db,
+                t.master.sustained_limiting_db,
                 qc
             );
         }

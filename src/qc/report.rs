@@ -33,11 +33,27 @@ pub struct AlbumReport {
     /// Largest minus smallest track loudness, offsets removed.
     pub loudness_spread_lu: f64,
     pub premaster_integrated_lufs: f64,
+    /// Album mode: what the album gain puts on the target (`pooled` or `loudest`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub album_anchor: Option<crate::manifest::AlbumAnchor>,
     /// Album-mode gain before per-track limiting compensation, dB.
     pub album_gain_db: Option<f64>,
+    /// Album mode: the track whose limiting budget (or the maximum gain)
+    /// brought the album gain down, and by how much.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_back_by: Option<HeldBackReport>,
     /// How many times the whole album was rendered to land on target.
     pub album_passes: usize,
     pub deliverables: Vec<DeliverableReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldBackReport {
+    /// 1-based track number.
+    pub track: usize,
+    pub title: String,
+    /// How far the album gain is under what the anchor alone asks, LU.
+    pub by_lu: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -129,18 +145,48 @@ pub struct PremasterReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct MasterReport {
     pub target_lufs: f64,
+    /// Of the first deliverable, as written: the loudness reached.
     pub integrated_lufs: f64,
+    /// Target minus reached, LU (positive when short, 0 on target).
+    pub short_of_target_lu: f64,
+    /// What set the gain: `target`, `sustained_budget`, `peak_budget` or `max_gain`.
+    pub limited_by: crate::render::Bound,
     pub true_peak_dbtp: f64,
     pub lra_lu: f64,
+    /// Premaster LRA minus master LRA, LU.
+    pub lra_loss_lu: f64,
     /// Gain into the limiter, dB.
     pub gain_db: f64,
+    /// Largest gain reduction (the peak), dB.
     pub max_limiting_db: f64,
+    /// Gain reduction held over 400 ms windows, exceeded in 5% of them, dB.
+    pub sustained_limiting_db: f64,
     pub mean_limiting_db: f64,
     pub limiting_seconds_over_1db: f64,
+    pub limiting_seconds_over_3db: f64,
+    pub limiting_seconds_over_6db: f64,
+    /// The limiting budget the gain stayed within.
+    pub limiting_budget: BudgetReport,
+    /// For a track short of its target: what the target would have needed (an estimate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needed: Option<NeededReport>,
     pub compressor_max_gain_reduction_db: Option<f64>,
     pub compressor_mean_gain_reduction_db: Option<f64>,
     /// Render passes until every output was on target.
     pub passes: usize,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BudgetReport {
+    pub sustained_db: f64,
+    pub peak_db: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct NeededReport {
+    pub gain_db: f64,
+    pub sustained_limiting_db: f64,
+    pub max_limiting_db: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -244,24 +290,38 @@ pub fn summary_table(report: &Report) -> String {
     let title_w = report.tracks.iter().map(|t| t.title.chars().count()).max().unwrap_or(5).clamp(5, 40);
     let mut s = String::new();
     s.push_str(&format!(
-        "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>6}  {:>9} {:>7}  {:>8}  {:>6}\n",
-        "#", "Title", "pre LUFS", "dBTP", "gain", "LUFS", "dBTP", "limiting", "QC"
+        "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>6}  {:>9} {:>7} {:>7}  {:>15}  {:>6}\n",
+        "#", "Title", "pre LUFS", "dBTP", "gain", "LUFS", "target", "dBTP", "limit pk / sus", "QC"
     ));
     for t in &report.tracks {
         let title: String = t.title.chars().take(title_w).collect();
         let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
         s.push_str(&format!(
-            "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>+6.1}  {:>9} {:>7}  {:>5.1} dB  {:>6}\n",
+            "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>+6.1}  {:>9} {:>7.1} {:>7}  {:>5.1} / {:>4.1} dB  {:>6}\n",
             t.index,
             title,
             num(t.premaster.integrated_lufs, 1),
             num(t.premaster.true_peak_dbtp, 1),
             t.master.gain_db,
             num(t.master.integrated_lufs, 2),
+            t.master.target_lufs,
             num(t.master.true_peak_dbtp, 2),
             t.master.max_limiting_db,
+            t.master.sustained_limiting_db,
             qc
         ));
+        if t.master.short_of_target_lu > 0.1 {
+            s.push_str(&format!(
+                "    {:.1} LU short of its target: {}\n",
+                t.master.short_of_target_lu,
+                match t.master.limited_by {
+                    crate::render::Bound::SustainedBudget => "the sustained limiting budget stops the gain",
+                    crate::render::Bound::PeakBudget => "the peak limiting budget stops the gain",
+                    crate::render::Bound::MaxGain => "the maximum gain stops it",
+                    crate::render::Bound::Target => "see its checks",
+                }
+            ));
+        }
     }
     let a = &report.album;
     s.push_str(&format!(
@@ -273,5 +333,11 @@ pub fn summary_table(report: &Report) -> String {
         a.loudness_spread_lu,
         mode_name(a.mode)
     ));
+    if let Some(h) = &a.held_back_by {
+        s.push_str(&format!(
+            "album: {:.1} LU under its target: track {} ({}) cannot take more gain within its limiting budget (see album.loudness)\n",
+            h.by_lu, h.track, h.title
+        ));
+    }
     s
 }

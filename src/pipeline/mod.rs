@@ -23,12 +23,15 @@ use crate::audio::{Audio, SourceFormat};
 use crate::dsp::spectrum::{self, Spectrum};
 use crate::error::{Error, Result};
 use crate::loudness::{self, BlockEnergies, Measurement};
-use crate::manifest::{Album, Mode, SampleFormat, Track, TrackSource};
+use crate::manifest::{Album, Mode, Track, TrackSource};
 use crate::progress::Progress;
-use crate::qc::checks::{self, Check, OutputFacts, Severity, Thresholds};
+use crate::qc::checks::{self, Check, Severity, Thresholds};
 use crate::qc::report::*;
 use crate::render::{self, RenderSpec};
 use crate::stems::{StemFacts, mixdown};
+
+mod report;
+use report::{AlbumPlan, build_report};
 
 /// Options of `lathe master`.
 #[derive(Debug, Clone)]
@@ -74,7 +77,7 @@ pub fn load_track(track: &Track) -> Result<Loaded> {
     }
 }
 
-fn display_path(album: &Album, p: &Path) -> String {
+pub(crate) fn display_path(album: &Album, p: &Path) -> String {
     p.strip_prefix(&album.root).unwrap_or(p).display().to_string()
 }
 
@@ -86,6 +89,7 @@ fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analys
         .map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
     let scan = checks::scan(&audio.channels, th.get("premaster.clipping.min_run") as usize);
     let mut checks = checks::premaster(&format, &measurement, &scan, th);
+    checks.extend(checks::mono(format.channels));
     if let Some((facts, sum_peak)) = &stems {
         checks.extend(checks::stems(facts, *sum_peak, format.sample_rate));
     }
@@ -210,15 +214,26 @@ fn guard_inputs(album: &Album, outputs: &[Vec<PathBuf>], out: &Path, reports: &[
 }
 
 /// What phase 3 keeps of a mastered track (the samples are already written).
-struct Mastered {
+pub(crate) struct Mastered {
     target_lufs: f64,
     rendered_gain_db: f64,
     passes: usize,
+    bound: render::Bound,
+    needed: Option<render::Needed>,
     compressor: Option<crate::dsp::compressor::CompressorStats>,
     limiter: crate::dsp::limiter::LimiterStats,
-    outputs: Vec<(Measurement, EbuR128, usize, u32)>, // measurement, gating, full-scale samples, rate
+    outputs: Vec<MasteredOutput>,
     /// Of the first deliverable, as written.
     spectrum: Spectrum,
+}
+
+/// What was measured on one written master.
+struct MasteredOutput {
+    measurement: Measurement,
+    /// The meter of record's state, for album pooling.
+    gating: EbuR128,
+    full_scale_samples: usize,
+    sample_rate: u32,
 }
 
 fn track_seed(track: &Track) -> u64 {
@@ -232,6 +247,7 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
         chain: &track.chain,
         target_lufs,
         ceiling_dbtp: album.target.true_peak_dbtp,
+        max_gain_db: album.target.max_gain_db,
         deliverables: &album.deliverables,
         seed: track_seed(track),
     };
@@ -241,12 +257,19 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
     let mut outputs = Vec::new();
     for (o, path) in rendered.outputs.into_iter().zip(paths) {
         write_wav(path, o.sample_rate, &o.pcm)?;
-        outputs.push((o.measurement, o.gating, o.full_scale_samples, o.sample_rate));
+        outputs.push(MasteredOutput {
+            measurement: o.measurement,
+            gating: o.gating,
+            full_scale_samples: o.full_scale_samples,
+            sample_rate: o.sample_rate,
+        });
     }
     Ok(Mastered {
         target_lufs,
         rendered_gain_db: rendered.gain_db,
         passes: rendered.passes,
+        bound: rendered.bound,
+        needed: rendered.needed,
         compressor,
         limiter: rendered.limiter,
         outputs,
@@ -285,15 +308,20 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
     let pooled_pre =
         BlockEnergies::pooled_integrated(&analyses.iter().map(|a| &a.energies).collect::<Vec<_>>());
-    let mut album_gain = album::album_gain_db(&album.target, pooled_pre);
+    let anchor_gain = album::initial_gain_db(&album.target, pooled_pre, &pre_lufs, &offsets);
 
-    // Phase 3: master, re-running the album while its pooled loudness is off target.
+    // Phase 3: master. In album mode the album rule may render the album
+    // again: with the gain lowered to what every track fits within its
+    // bounds, or corrected onto the pooled target.
     for d in &album.deliverables {
         let dir = out.join(&d.name);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     }
     let pool = pool(opts.jobs)?;
     let durations: Vec<f64> = analyses.iter().map(|a| a.measurement.duration_s).collect();
+    let mut album_gain = anchor_gain;
+    let mut limit = f64::INFINITY;
+    let mut fit = None;
     let mut album_passes = 0;
     let mastered: Vec<Mastered> = loop {
         album_passes += 1;
@@ -307,212 +335,42 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
         });
         drop(bar);
         let mastered: Vec<Mastered> = results.into_iter().collect::<Result<_>>()?;
-        if album.target.mode == Mode::Track || album_passes >= album::MAX_ALBUM_PASSES {
+        if album.target.mode == Mode::Track {
             break mastered;
         }
-        let (pooled, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].1))?;
-        let miss = album.target.loudness_lufs - pooled;
-        if miss.abs() <= album::ALBUM_TOLERANCE_LU {
-            break mastered;
+        let passes: Vec<album::TrackPass> = mastered
+            .iter()
+            .enumerate()
+            .map(|(i, m)| album::TrackPass {
+                premaster_lufs: pre_lufs[i],
+                offset_lu: offsets[i],
+                target_lufs: m.target_lufs,
+                reached_lufs: m.outputs[0].measurement.integrated_lufs,
+                bounded: m.bound != render::Bound::Target,
+            })
+            .collect();
+        if let Some(f) = album::fit(&passes)
+            && f.1 < limit
+        {
+            (limit, fit) = (f.1, Some(f));
         }
-        album_gain += miss;
+        let (pooled, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].gating))?;
+        match album::next(&album.target, album_gain, limit, pooled) {
+            album::Next::Again(g) if album_passes < album::MAX_ALBUM_PASSES => album_gain = g,
+            _ => break mastered,
+        }
+    };
+    let held_back = match album.target.mode {
+        Mode::Album => album::held_back(anchor_gain, album_gain, fit),
+        Mode::Track => None,
     };
 
     // Phase 4: report.
-    let report =
-        build_report(album, &out, &paths, &analyses, &mastered, album_gain, pooled_pre, album_passes)?;
+    let plan =
+        AlbumPlan { gain_db: album_gain, pooled_premaster_lufs: pooled_pre, passes: album_passes, held_back };
+    let report = build_report(album, &out, &paths, &analyses, &mastered, &plan)?;
     write_reports(&report, &out, &opts.reports)?;
     Ok((report, out))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn build_report(
-    album: &Album,
-    out: &Path,
-    paths: &[Vec<PathBuf>],
-    analyses: &[Analysis],
-    mastered: &[Mastered],
-    album_gain: f64,
-    pooled_pre: f64,
-    album_passes: usize,
-) -> Result<Report> {
-    let th = Thresholds(album.qc.thresholds.clone());
-    let ceiling = album.target.true_peak_dbtp;
-    let mut tracks = Vec::new();
-    for (((track, an), m), tpaths) in album.tracks.iter().zip(analyses).zip(mastered).zip(paths) {
-        let mut checks = an.checks.clone();
-        let mut outputs = Vec::new();
-        for ((d, (meas, _, full_scale, rate)), path) in album.deliverables.iter().zip(&m.outputs).zip(tpaths)
-        {
-            checks.extend(checks::master_output(
-                &OutputFacts {
-                    deliverable: &d.name,
-                    integrated_lufs: meas.integrated_lufs,
-                    true_peak_dbtp: meas.true_peak_dbtp,
-                    full_scale_samples: *full_scale,
-                },
-                m.target_lufs,
-                ceiling,
-                &th,
-            ));
-            outputs.push(OutputReport {
-                deliverable: d.name.clone(),
-                path: path.strip_prefix(out).unwrap_or(path).display().to_string(),
-                sample_rate: *rate,
-                bit_depth: d.format.bits(),
-                integrated_lufs: meas.integrated_lufs,
-                true_peak_dbtp: meas.true_peak_dbtp,
-                sample_peak_dbfs: meas.sample_peak_dbfs,
-                lra_lu: meas.lra_lu,
-                duration_s: meas.duration_s,
-                frames: (meas.duration_s * *rate as f64).round() as usize,
-            });
-        }
-        let primary = &m.outputs[0].0;
-        checks.extend(checks::master_dynamics(
-            an.measurement.lra_lu,
-            primary.lra_lu,
-            m.limiter.max_gain_reduction_db,
-            &th,
-        ));
-        checks::apply_fail_on(&mut checks, &album.qc.fail_on);
-        let pm = &an.measurement;
-        tracks.push(TrackReport {
-            index: track.number,
-            title: track.title.clone(),
-            kind: track.kind(),
-            premaster: PremasterReport {
-                path: track.inputs().iter().map(|p| display_path(album, p)).collect::<Vec<_>>().join(", "),
-                codec: an.format.codec.clone(),
-                integrated_lufs: pm.integrated_lufs,
-                true_peak_dbtp: pm.true_peak_dbtp,
-                sample_peak_dbfs: pm.sample_peak_dbfs,
-                lra_lu: pm.lra_lu,
-                plr_db: pm.plr_db(),
-                momentary_max_lufs: pm.momentary_max_lufs,
-                short_term_max_lufs: pm.short_term_max_lufs,
-                sample_rate: an.format.sample_rate,
-                bit_depth: an.format.bit_depth,
-                channels: an.format.channels,
-                duration_s: pm.duration_s,
-            },
-            master: MasterReport {
-                target_lufs: m.target_lufs,
-                integrated_lufs: primary.integrated_lufs,
-                true_peak_dbtp: primary.true_peak_dbtp,
-                lra_lu: primary.lra_lu,
-                gain_db: m.rendered_gain_db,
-                max_limiting_db: m.limiter.max_gain_reduction_db,
-                mean_limiting_db: m.limiter.mean_gain_reduction_db,
-                limiting_seconds_over_1db: m.limiter.seconds_over_1db,
-                compressor_max_gain_reduction_db: m.compressor.map(|c| c.max_gain_reduction_db),
-                compressor_mean_gain_reduction_db: m.compressor.map(|c| c.mean_gain_reduction_db),
-                passes: m.passes,
-            },
-            outputs,
-            checks,
-            stems: an.stems.as_ref().map(|facts| facts.iter().map(|f| stem_report(album, f)).collect()),
-            plots: TrackPlots {
-                hop_s: loudness::HOP_S,
-                premaster_short_term_lufs: pm.short_term_lufs.clone(),
-                master_short_term_lufs: primary.short_term_lufs.clone(),
-                limiter_gain_reduction_db: m.limiter.gain_reduction_db.clone(),
-                premaster_spectrum: an.spectrum.clone(),
-                master_spectrum: m.spectrum.clone(),
-            },
-        });
-    }
-
-    // Album figures, per deliverable and for the first one.
-    let mut deliverables = Vec::new();
-    for (i, d) in album.deliverables.iter().enumerate() {
-        let (lufs, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[i].1))?;
-        let tp = mastered.iter().map(|m| m.outputs[i].0.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max);
-        deliverables.push(DeliverableReport {
-            name: d.name.clone(),
-            format: "wav",
-            sample_rate: d.sample_rate,
-            bit_depth: d.format.bits(),
-            dither: match (d.format, d.dither) {
-                (SampleFormat::Float32, _) | (_, crate::dsp::dither::DitherKind::None) => "none",
-                (_, crate::dsp::dither::DitherKind::Tpdf) => "tpdf",
-                (_, crate::dsp::dither::DitherKind::Shaped) => "shaped",
-            },
-            integrated_lufs: lufs,
-            true_peak_dbtp: tp,
-        });
-    }
-    let (album_lufs, album_lra) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].1))?;
-    let levels: Vec<f64> =
-        tracks.iter().zip(&album.tracks).map(|(t, a)| t.master.integrated_lufs - a.offset_lu).collect();
-    let spread = levels.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-        - levels.iter().cloned().fold(f64::INFINITY, f64::min);
-
-    let mut album_checks = Vec::new();
-    let rates: Vec<u32> = analyses.iter().map(|a| a.format.sample_rate).collect();
-    album_checks.extend(checks::album_sample_rates(&rates));
-    if album.target.mode == Mode::Album {
-        for d in &deliverables {
-            let dev = d.integrated_lufs - album.target.loudness_lufs;
-            if dev.abs() > th.get("master.loudness.tolerance_lu") {
-                album_checks.push(Check {
-                    id: "album.loudness".into(),
-                    severity: Severity::Fail,
-                    message: format!(
-                        "{}: the album measures {:.2} LUFS, {dev:+.2} LU from its {:.1} LUFS target",
-                        d.name, d.integrated_lufs, album.target.loudness_lufs
-                    ),
-                    value: Some(d.integrated_lufs),
-                    threshold: Some(album.target.loudness_lufs),
-                });
-            }
-        }
-    }
-    album_checks.push(checks::album_spread(spread, &th));
-    checks::apply_fail_on(&mut album_checks, &album.qc.fail_on);
-
-    let mut report = Report {
-        schema_version: 1,
-        lathe_version: env!("CARGO_PKG_VERSION"),
-        passed: true,
-        album: AlbumReport {
-            title: album.title.clone(),
-            artist: album.artist.clone(),
-            mode: album.target.mode,
-            preset: album.target.preset.clone(),
-            target_lufs: album.target.loudness_lufs,
-            ceiling_dbtp: ceiling,
-            integrated_lufs: album_lufs,
-            lra_lu: album_lra,
-            true_peak_dbtp: deliverables.iter().map(|d| d.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max),
-            loudness_spread_lu: spread,
-            premaster_integrated_lufs: pooled_pre,
-            album_gain_db: (album.target.mode == Mode::Album).then_some(album_gain),
-            album_passes,
-            deliverables,
-        },
-        tracks,
-        checks: album_checks,
-    };
-    report.passed = report.worst() != Some(Severity::Fail);
-    Ok(report)
-}
-
-fn stem_report(album: &Album, f: &StemFacts) -> StemReport {
-    StemReport {
-        name: f.name.clone(),
-        file: display_path(album, &f.file),
-        gain_db: f.mix.gain_db,
-        pan: f.mix.pan,
-        mute: f.mix.mute,
-        polarity: if f.mix.inverted { "inverted" } else { "normal" },
-        eq_bands: f.mix.eq.len(),
-        channels: f.channels,
-        frames: f.frames,
-        integrated_lufs: f.mixed_lufs,
-        file_peak_dbfs: f.file_peak_dbfs,
-        share_pct: f.share_pct,
-    }
 }
 
 /// Writes the report files atomically.

@@ -1,0 +1,280 @@
+//! Phase 4: the report, built from what the phases handed on (no audio is
+//! read here).
+
+use std::path::{Path, PathBuf};
+
+use super::{Analysis, Mastered, display_path};
+use crate::album::HeldBack;
+use crate::dsp::dither::DitherKind;
+use crate::error::Result;
+use crate::loudness;
+use crate::manifest::{Album, AlbumAnchor, Mode, SampleFormat, Track};
+use crate::qc::checks::{self, Check, GainBound, HeldBackFacts, OutputFacts, Severity, Thresholds};
+use crate::qc::report::*;
+use crate::stems::StemFacts;
+
+/// What the album rule decided.
+pub(super) struct AlbumPlan {
+    pub gain_db: f64,
+    pub pooled_premaster_lufs: f64,
+    pub passes: usize,
+    pub held_back: Option<HeldBack>,
+}
+
+pub(super) fn build_report(
+    album: &Album,
+    out: &Path,
+    paths: &[Vec<PathBuf>],
+    analyses: &[Analysis],
+    mastered: &[Mastered],
+    plan: &AlbumPlan,
+) -> Result<Report> {
+    let th = Thresholds(album.qc.thresholds.clone());
+    let tracks: Vec<TrackReport> = album
+        .tracks
+        .iter()
+        .zip(analyses)
+        .zip(mastered)
+        .zip(paths)
+        .map(|(((track, an), m), tpaths)| track_report(album, track, an, m, tpaths, out, &th))
+        .collect();
+
+    let deliverables = deliverable_reports(album, mastered)?;
+    let (album_lufs, album_lra) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].gating))?;
+    let levels: Vec<f64> =
+        tracks.iter().zip(&album.tracks).map(|(t, a)| t.master.integrated_lufs - a.offset_lu).collect();
+    let spread = levels.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+        - levels.iter().cloned().fold(f64::INFINITY, f64::min);
+
+    let mut album_checks = Vec::new();
+    let rates: Vec<u32> = analyses.iter().map(|a| a.format.sample_rate).collect();
+    album_checks.extend(checks::album_sample_rates(&rates));
+    if album.target.mode == Mode::Album {
+        album_checks.extend(album_loudness_checks(album, analyses, mastered, plan, &deliverables, &th));
+    }
+    album_checks.push(checks::album_spread(spread, &th));
+    checks::apply_fail_on(&mut album_checks, &album.qc.fail_on);
+
+    let is_album = album.target.mode == Mode::Album;
+    let mut report = Report {
+        schema_version: 1,
+        lathe_version: env!("CARGO_PKG_VERSION"),
+        passed: true,
+        album: AlbumReport {
+            title: album.title.clone(),
+            artist: album.artist.clone(),
+            mode: album.target.mode,
+            preset: album.target.preset.clone(),
+            target_lufs: album.target.loudness_lufs,
+            ceiling_dbtp: album.target.true_peak_dbtp,
+            integrated_lufs: album_lufs,
+            lra_lu: album_lra,
+            true_peak_dbtp: deliverables.iter().map(|d| d.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max),
+            loudness_spread_lu: spread,
+            premaster_integrated_lufs: plan.pooled_premaster_lufs,
+            album_anchor: is_album.then_some(album.target.album_anchor),
+            album_gain_db: is_album.then_some(plan.gain_db),
+            held_back_by: plan.held_back.map(|h| HeldBackReport {
+                track: h.track + 1,
+                title: album.tracks[h.track].title.clone(),
+                by_lu: h.by_lu,
+            }),
+            album_passes: plan.passes,
+            deliverables,
+        },
+        tracks,
+        checks: album_checks,
+    };
+    report.passed = report.worst() != Some(Severity::Fail);
+    Ok(report)
+}
+
+/// `album.loudness` for each deliverable: the pooled album, or for the
+/// `loudest` anchor the loudest track, against the target.
+fn album_loudness_checks(
+    album: &Album,
+    analyses: &[Analysis],
+    mastered: &[Mastered],
+    plan: &AlbumPlan,
+    deliverables: &[DeliverableReport],
+    th: &Thresholds,
+) -> Vec<Check> {
+    let held = plan.held_back.map(|h| {
+        let t = &album.tracks[h.track];
+        HeldBackFacts {
+            number: t.number,
+            title: &t.title,
+            wanted_lufs: analyses[h.track].measurement.integrated_lufs + plan.gain_db + h.by_lu + t.offset_lu,
+            reached_lufs: mastered[h.track].outputs[0].measurement.integrated_lufs,
+            by_lu: h.by_lu,
+        }
+    });
+    let target = album.target.loudness_lufs;
+    deliverables
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| match album.target.album_anchor {
+            AlbumAnchor::Pooled => {
+                checks::album_loudness(&d.name, "the album", d.integrated_lufs, target, held.as_ref(), th)
+            }
+            AlbumAnchor::Loudest => {
+                let pre: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
+                let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
+                let (k, _) = crate::album::loudest(&pre, &offsets);
+                let lufs = mastered[k].outputs[i].measurement.integrated_lufs - offsets[k];
+                let what =
+                    format!("its loudest track ({} `{}`)", album.tracks[k].number, album.tracks[k].title);
+                checks::album_loudness(&d.name, &what, lufs, target, held.as_ref(), th)
+            }
+        })
+        .collect()
+}
+
+fn track_report(
+    album: &Album,
+    track: &Track,
+    an: &Analysis,
+    m: &Mastered,
+    paths: &[PathBuf],
+    out: &Path,
+    th: &Thresholds,
+) -> TrackReport {
+    let budget = track.chain.limiter.budget;
+    let bound = GainBound { bound: m.bound, needed: m.needed, budget, max_gain_db: album.target.max_gain_db };
+    let mut checks = an.checks.clone();
+    let mut outputs = Vec::new();
+    for ((d, o), path) in album.deliverables.iter().zip(&m.outputs).zip(paths) {
+        let meas = &o.measurement;
+        checks.extend(checks::master_output(
+            &OutputFacts {
+                deliverable: &d.name,
+                integrated_lufs: meas.integrated_lufs,
+                true_peak_dbtp: meas.true_peak_dbtp,
+                full_scale_samples: o.full_scale_samples,
+            },
+            m.target_lufs,
+            album.target.true_peak_dbtp,
+            &bound,
+            th,
+        ));
+        outputs.push(OutputReport {
+            deliverable: d.name.clone(),
+            path: path.strip_prefix(out).unwrap_or(path).display().to_string(),
+            sample_rate: o.sample_rate,
+            bit_depth: d.format.bits(),
+            integrated_lufs: meas.integrated_lufs,
+            true_peak_dbtp: meas.true_peak_dbtp,
+            sample_peak_dbfs: meas.sample_peak_dbfs,
+            lra_lu: meas.lra_lu,
+            duration_s: meas.duration_s,
+            frames: (meas.duration_s * o.sample_rate as f64).round() as usize,
+        });
+    }
+    let primary = &m.outputs[0].measurement;
+    let pm = &an.measurement;
+    checks.extend(checks::master_dynamics(pm.lra_lu, primary.lra_lu, m.limiter.max_gain_reduction_db, th));
+    checks::apply_fail_on(&mut checks, &album.qc.fail_on);
+    let lim = &m.limiter;
+    TrackReport {
+        index: track.number,
+        title: track.title.clone(),
+        kind: track.kind(),
+        premaster: PremasterReport {
+            path: track.inputs().iter().map(|p| display_path(album, p)).collect::<Vec<_>>().join(", "),
+            codec: an.format.codec.clone(),
+            integrated_lufs: pm.integrated_lufs,
+            true_peak_dbtp: pm.true_peak_dbtp,
+            sample_peak_dbfs: pm.sample_peak_dbfs,
+            lra_lu: pm.lra_lu,
+            plr_db: pm.plr_db(),
+            momentary_max_lufs: pm.momentary_max_lufs,
+            short_term_max_lufs: pm.short_term_max_lufs,
+            sample_rate: an.format.sample_rate,
+            bit_depth: an.format.bit_depth,
+            channels: an.format.channels,
+            duration_s: pm.duration_s,
+        },
+        master: MasterReport {
+            target_lufs: m.target_lufs,
+            integrated_lufs: primary.integrated_lufs,
+            short_of_target_lu: (m.target_lufs - primary.integrated_lufs).max(0.0),
+            limited_by: m.bound,
+            true_peak_dbtp: primary.true_peak_dbtp,
+            lra_lu: primary.lra_lu,
+            lra_loss_lu: pm.lra_lu - primary.lra_lu,
+            gain_db: m.rendered_gain_db,
+            max_limiting_db: lim.max_gain_reduction_db,
+            sustained_limiting_db: lim.sustained_gain_reduction_db,
+            mean_limiting_db: lim.mean_gain_reduction_db,
+            limiting_seconds_over_1db: lim.seconds_over_1db,
+            limiting_seconds_over_3db: lim.seconds_over_3db,
+            limiting_seconds_over_6db: lim.seconds_over_6db,
+            limiting_budget: BudgetReport { sustained_db: budget.sustained_db, peak_db: budget.peak_db },
+            needed: m.needed.map(|n| NeededReport {
+                gain_db: n.gain_db,
+                sustained_limiting_db: n.sustained_db,
+                max_limiting_db: n.peak_db,
+            }),
+            compressor_max_gain_reduction_db: m.compressor.map(|c| c.max_gain_reduction_db),
+            compressor_mean_gain_reduction_db: m.compressor.map(|c| c.mean_gain_reduction_db),
+            passes: m.passes,
+        },
+        outputs,
+        checks,
+        stems: an.stems.as_ref().map(|facts| facts.iter().map(|f| stem_report(album, f)).collect()),
+        plots: TrackPlots {
+            hop_s: loudness::HOP_S,
+            premaster_short_term_lufs: pm.short_term_lufs.clone(),
+            master_short_term_lufs: primary.short_term_lufs.clone(),
+            limiter_gain_reduction_db: lim.gain_reduction_db.clone(),
+            premaster_spectrum: an.spectrum.clone(),
+            master_spectrum: m.spectrum.clone(),
+        },
+    }
+}
+
+/// Album figures per deliverable: pooled loudness and highest true peak.
+fn deliverable_reports(album: &Album, mastered: &[Mastered]) -> Result<Vec<DeliverableReport>> {
+    album
+        .deliverables
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let (lufs, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[i].gating))?;
+            let tp = mastered
+                .iter()
+                .map(|m| m.outputs[i].measurement.true_peak_dbtp)
+                .fold(f64::NEG_INFINITY, f64::max);
+            Ok(DeliverableReport {
+                name: d.name.clone(),
+                format: "wav",
+                sample_rate: d.sample_rate,
+                bit_depth: d.format.bits(),
+                dither: match (d.format, d.dither) {
+                    (SampleFormat::Float32, _) | (_, DitherKind::None) => "none",
+                    (_, DitherKind::Tpdf) => "tpdf",
+                    (_, DitherKind::Shaped) => "shaped",
+                },
+                integrated_lufs: lufs,
+                true_peak_dbtp: tp,
+            })
+        })
+        .collect()
+}
+
+fn stem_report(album: &Album, f: &StemFacts) -> StemReport {
+    StemReport {
+        name: f.name.clone(),
+        file: display_path(album, &f.file),
+        gain_db: f.mix.gain_db,
+        pan: f.mix.pan,
+        mute: f.mix.mute,
+        polarity: if f.mix.inverted { "inverted" } else { "normal" },
+        eq_bands: f.mix.eq.len(),
+        channels: f.channels,
+        frames: f.frames,
+        integrated_lufs: f.mixed_lufs,
+        file_peak_dbfs: f.file_peak_dbfs,
+        share_pct: f.share_pct,
+    }
+}
