@@ -12,7 +12,6 @@ use crate::audio::resample;
 use crate::dsp::compressor::{self, CompressorStats};
 use crate::dsp::eq::Eq;
 use crate::dsp::limiter::{self, Budget, LimiterSettings, LimiterStats};
-use crate::dsp::oversample;
 use crate::dsp::{dither, stereo};
 use crate::error::{Error, Result};
 use crate::loudness::{self, Measurement};
@@ -160,6 +159,9 @@ pub fn measure_pcm(
 struct Envelope {
     env: Vec<f32>,
     floor: f32,
+    /// The premaster's true peak where it is above `floor` (the envelope
+    /// is exact there), else `floor`: never under the true peak.
+    peak_bound: f32,
 }
 
 impl Envelope {
@@ -180,7 +182,8 @@ impl Envelope {
             let floor = limiter::envelope_floor(lim, gain_db + Self::SPAN_DB);
             let views: Vec<&[f32]> = pre.iter().map(|c| c.as_slice()).collect();
             let env = limiter::peak_envelope(&views, floor);
-            *slot = Some(Envelope { env, floor });
+            let peak_bound = env.iter().fold(floor, |m, &v| m.max(v));
+            *slot = Some(Envelope { env, floor, peak_bound });
         }
         &slot.as_ref().expect("just set").env
     }
@@ -205,8 +208,6 @@ struct Branch {
     y: Vec<Vec<f32>>,
     /// Indices into the spec's deliverables.
     deliverables: Vec<usize>,
-    /// True peak of `pre` (linear): the peak budget's reference.
-    peak: f32,
 }
 
 impl Branch {
@@ -235,16 +236,16 @@ impl Branch {
     }
 
     fn new(sample_rate: u32, pre: Vec<Vec<f32>>, deliverables: Vec<usize>) -> Branch {
-        let peak = pre.iter().map(|c| oversample::true_peak(c)).fold(0f32, f32::max);
-        Branch { sample_rate, pre, envelope: None, y: Vec::new(), deliverables, peak }
+        Branch { sample_rate, pre, envelope: None, y: Vec::new(), deliverables }
     }
 
-    /// The most gain that keeps the largest gain reduction within `peak_db`.
-    fn peak_cap_db(&self, lim: &LimiterSettings, peak_db: f64) -> f64 {
-        if self.peak <= 0.0 {
-            return f64::INFINITY;
-        }
-        lim.ceiling_dbtp - limiter::DETECTOR_HEADROOM_DB - 20.0 * (self.peak as f64).log10() + peak_db
+    /// The most gain that keeps the largest gain reduction within `peak_db`,
+    /// as far as it matters at `gain_db`: exact where that gain limits at
+    /// all, and otherwise above `gain_db` (from the envelope's bound).
+    fn peak_cap_db(&mut self, lim: &LimiterSettings, gain_db: f64, peak_db: f64) -> f64 {
+        Envelope::ensure(&mut self.envelope, &self.pre, lim, gain_db);
+        let peak = self.envelope.as_ref().expect("just ensured").peak_bound as f64;
+        lim.ceiling_dbtp - limiter::DETECTOR_HEADROOM_DB - 20.0 * peak.log10() + peak_db
     }
 
     /// The limiter's gain curve at `gain_db`, without applying it.
@@ -431,11 +432,14 @@ pub fn render(pre: Vec<Vec<f32>>, sample_rate: u32, spec: &RenderSpec) -> Result
     let budget = spec.budget();
     let mut branches = Branch::for_spec(pre, sample_rate, spec)?;
     let mut margin_db = CEILING_MARGIN_DB;
-    // The gain caps other than the sustained budget: the maximum gain and
-    // (in closed form, from each branch's true peak) the peak budget.
-    let caps = |branches: &[Branch], margin_db: f64| {
+    // The gain caps other than the sustained budget at a gain: the maximum
+    // gain and (in closed form, from each branch's envelope) the peak budget.
+    let caps = |branches: &mut [Branch], margin_db: f64, gain_db: f64| {
         let lim = spec.limiter(margin_db);
-        let peak = branches.iter().map(|b| b.peak_cap_db(&lim, budget.peak_db)).fold(f64::INFINITY, f64::min);
+        let peak = branches
+            .iter_mut()
+            .map(|b| b.peak_cap_db(&lim, gain_db, budget.peak_db))
+            .fold(f64::INFINITY, f64::min);
         if peak < spec.max_gain_db { (peak, Bound::PeakBudget) } else { (spec.max_gain_db, Bound::MaxGain) }
     };
     let mut sustained: Option<f64> = None; // the sustained budget's cap, once a pass went over it
@@ -443,7 +447,7 @@ pub fn render(pre: Vec<Vec<f32>>, sample_rate: u32, spec: &RenderSpec) -> Result
     let mut history: Vec<(f64, f64)> = Vec::new(); // (gain, loudness) of every rendered pass
     let mut best: Option<(f64, f64, f64)> = None; // (score, gain, margin)
     for pass in 1..=MAX_PASSES {
-        let (cap, cap_bound) = caps(&branches, margin_db);
+        let (cap, cap_bound) = caps(&mut branches, margin_db, gain_db.min(spec.max_gain_db));
         let (cap, cap_bound) = match sustained {
             Some(s) if s < cap => (s, Bound::SustainedBudget),
             _ => (cap, cap_bound),
@@ -495,7 +499,7 @@ pub fn render(pre: Vec<Vec<f32>>, sample_rate: u32, spec: &RenderSpec) -> Result
     let bound = if p.worst_error(spec.target_lufs) <= LOUDNESS_TOLERANCE_LU {
         Bound::Target
     } else {
-        caps(&branches, margin_db).1
+        caps(&mut branches, margin_db, gain_db).1
     };
     Ok(Rendered {
         gain_db,
