@@ -460,7 +460,7 @@ impl Exporter for HtmlExporter {
             );
         }
         album_charts(&mut s, r);
-        s.push_str(r#"<h3>Tracks</h3><table><tr><th>#</th><th class="l">title</th><th>premaster LUFS</th><th>dBTP</th><th>gain dB</th><th>master LUFS</th><th>target</th><th>dBTP</th><th>LRA before / after</th><th>limiting peak / sustained dB</th><th class="l">QC</th></tr>"#);
+        s.push_str(r#"<h3>Tracks</h3><table><tr><th>#</th><th class="l">title</th><th>premaster LUFS</th><th>dBTP</th><th>gain dB</th><th>master LUFS</th><th>target</th><th>dBTP</th><th>LRA in / out</th><th>limiting pk / sus</th><th class="l">QC</th></tr>"#);
         for t in &r.tracks {
             let _ = write!(
                 s,
