@@ -35,13 +35,20 @@ pub enum Command {
         #[arg(long, value_name = "FORMATS", value_delimiter = ',', default_value = "json,html,md")]
         report: Vec<ReportFormat>,
     },
-    /// Validate a manifest, probe-decode every input and run the premaster checks; renders nothing.
+    /// Validate a manifest, decode every input, run the premaster checks and
+    /// every validation `master` runs before writing; renders and writes nothing.
     Check {
         album: PathBuf,
+        /// The output folder `master` would write [default: masters/ beside the manifest].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
         #[arg(long)]
         quiet: bool,
+        /// The report files `master` would write.
+        #[arg(long, value_name = "FORMATS", value_delimiter = ',', default_value = "json,html,md")]
+        report: Vec<ReportFormat>,
     },
     /// Measure loudness, true peak and premaster checks of audio files.
     Analyze {
@@ -56,12 +63,14 @@ pub enum Command {
     },
 }
 
-/// `--jobs`, validated: at least 1, default the number of cores.
-pub fn jobs(flag: Option<usize>) -> Result<usize, lathe::Error> {
+/// `--jobs`, validated: at least 1, default the number of cores, and never
+/// more threads than can run: tracks, and cores.
+pub fn jobs(flag: Option<usize>, tracks: usize) -> Result<usize, lathe::Error> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     match flag {
         Some(0) => Err(lathe::Error::Usage("--jobs must be at least 1".into())),
-        Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        Some(n) => Ok(n.min(cores).min(tracks.max(1))),
+        None => Ok(cores.min(tracks.max(1))),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Typed errors of the library. `main` prints them once, on one line, and
-//! maps them to exit codes (every variant here is an input error: exit 2,
-//! except [`Error::Io`] on output and [`Error::Interrupted`]).
+//! maps them to exit codes: input errors exit 2 (found before anything is
+//! written), [`Error::Output`] 3 (the outputs could not be written).
 
 use std::path::PathBuf;
 
@@ -31,9 +31,18 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    /// Reading or writing a file failed.
+    /// Reading an input file failed.
     #[error("{}: {source}", path.display())]
     Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Writing the outputs failed: disk full, permissions, a name the file
+    /// system refuses, a linked folder, another run on the same folder.
+    #[error("{}: cannot write the outputs: {source}", path.display())]
+    Output {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -43,8 +52,9 @@ pub enum Error {
     #[error("{0}")]
     Render(String),
 
-    #[error("interrupted; no partial master was left under a final name")]
-    Interrupted,
+    /// An input changed while lathe was mastering it.
+    #[error("{}: changed while lathe was mastering it (its samples differ from the analysis); nothing was committed: run again once it is final", path.display())]
+    Changed { path: PathBuf },
 }
 
 impl Error {
@@ -56,12 +66,16 @@ impl Error {
         Error::Io { path: path.into(), source }
     }
 
+    pub fn output(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Output { path: path.into(), source }
+    }
+
     /// The process exit code this error maps to (see the CLI contract).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Manifest(_) | Error::Audio { .. } | Error::Usage(_) | Error::Io { .. } => 2,
-            Error::Render(_) => 2,
-            Error::Interrupted => 130,
+            Error::Render(_) | Error::Changed { .. } => 2,
+            Error::Output { .. } => 3,
         }
     }
 }

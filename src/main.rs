@@ -6,6 +6,8 @@ use lathe::progress::Progress;
 use lathe::qc::checks::Severity;
 use lathe::qc::report::summary_table;
 use lathe::{Error, analyze, manifest};
+use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 mod cli;
 use cli::{Cli, Command};
@@ -18,8 +20,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Master { album, out, jobs, quiet, report } => {
-            let jobs = cli::jobs(jobs)?;
             let album = manifest::load(&album)?;
+            let jobs = cli::jobs(jobs, album.tracks.len())?;
             let progress = Progress::new(quiet);
             let opts = MasterOptions { out_dir: out, jobs, reports: cli::unique(report) };
             let (report, out) = pipeline::master(&album, &opts, &progress)?;
@@ -33,17 +35,19 @@ fn run(cli: Cli) -> Result<u8, Error> {
             println!("QC: {}", if report.passed { "passed" } else { "FAILED" });
             Ok(if report.passed { 0 } else { 1 })
         }
-        Command::Check { album, jobs, quiet } => {
-            let jobs = cli::jobs(jobs)?;
+        Command::Check { album, out, jobs, quiet, report } => {
             let album = manifest::load(&album)?;
+            let jobs = cli::jobs(jobs, album.tracks.len())?;
             let analyses = pipeline::analyze(&album, jobs, &Progress::new(quiet))?;
+            let opts = MasterOptions { out_dir: out, jobs, reports: cli::unique(report) };
+            pipeline::preflight(&album, &pipeline::out_dir(&album, &opts), &opts.reports, &analyses)?;
             let mut failed = false;
             for (t, a) in album.tracks.iter().zip(&analyses) {
                 let m = &a.measurement;
                 println!(
                     "{:02} {}: {:.1} LUFS, {:.1} dBTP, peak {:.1} dBFS, LRA {:.1} LU, {} Hz",
                     t.number,
-                    t.title,
+                    lathe::manifest::printable(&t.title),
                     m.integrated_lufs,
                     m.true_peak_dbtp,
                     m.sample_peak_dbfs,
@@ -75,13 +79,19 @@ fn run(cli: Cli) -> Result<u8, Error> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Ctrl-C: remove the masters being written (finished ones are complete
-    // under their final names) and stop at once.
-    let _ = ctrlc::set_handler(|| {
-        lathe::audio::encode::remove_live_temp_files();
-        eprintln!("lathe: interrupted; no partial master was left under a final name");
-        std::process::exit(130);
-    });
+    // SIGINT, SIGTERM, SIGHUP: remove the run's staging folder (a commit
+    // under way finishes first) and exit 128 + the signal's number.
+    if let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                lathe::pipeline::commit::abandon_live_staging();
+                eprintln!(
+                    "lathe: stopped by signal {sig}; the output folder holds the previous run, untouched"
+                );
+                std::process::exit(128 + sig);
+            }
+        });
+    }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -37,6 +37,10 @@ pub struct Reader {
 impl Reader {
     /// Opens and probes a file. More than two channels and an empty file are errors.
     pub fn open(path: &Path) -> Result<Reader> {
+        // A FIFO or a device would block or never end: refused before it is opened.
+        if let Some(kind) = crate::manifest::file_kind(path) {
+            return Err(Error::audio(path, format!("is {kind}, not an audio file")));
+        }
         let file = File::open(path).map_err(|e| Error::audio(path, format!("cannot open: {e}")))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         if size == 0 {
@@ -88,7 +92,13 @@ impl Reader {
             .unwrap_or_else(|| "unknown".into());
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .map_err(|e| Error::audio(path, format!("unsupported codec ({})", describe(&e))))?;
+            .map_err(|e| match codec_name(params.codec) {
+                Some(name) => Error::audio(
+                    path,
+                    format!("is {name}, which lathe does not decode; convert the premaster to WAV, FLAC, AIFF or ALAC"),
+                ),
+                None => Error::audio(path, format!("unsupported codec ({})", describe(&e))),
+            })?;
         Ok(Reader {
             path: path.to_path_buf(),
             format,
@@ -235,6 +245,32 @@ pub fn decode(path: &Path) -> Result<(Audio, SourceFormat)> {
     channels.truncate(reader.format().channels.max(1));
     let format = reader.format().clone();
     Ok((Audio { sample_rate: format.sample_rate, channels }, format))
+}
+
+/// The name of a codec symphonia knows of but lathe does not decode.
+fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> Option<&'static str> {
+    use symphonia::core::codecs::audio::well_known::*;
+    let known = [
+        (CODEC_ID_OPUS, "Opus"),
+        (CODEC_ID_AAC, "AAC"),
+        (CODEC_ID_AC3, "AC-3 (Dolby Digital)"),
+        (CODEC_ID_EAC3, "E-AC-3 (Dolby Digital Plus)"),
+        (CODEC_ID_AC4, "AC-4"),
+        (CODEC_ID_DCA, "DTS"),
+        (CODEC_ID_TRUEHD, "Dolby TrueHD"),
+        (CODEC_ID_WMA, "WMA"),
+        (CODEC_ID_SPEEX, "Speex"),
+        (CODEC_ID_MUSEPACK, "Musepack"),
+        (CODEC_ID_MP1, "MPEG-1 Layer I"),
+        (CODEC_ID_MP2, "MPEG-1 Layer II"),
+        (CODEC_ID_WAVPACK, "WavPack"),
+        (CODEC_ID_MONKEYS_AUDIO, "Monkey's Audio"),
+        (CODEC_ID_TTA, "TTA"),
+        (CODEC_ID_ATRAC3, "ATRAC3"),
+        (CODEC_ID_ADPCM_MS, "Microsoft ADPCM"),
+        (CODEC_ID_ADPCM_IMA_WAV, "IMA ADPCM"),
+    ];
+    known.iter().find(|(k, _)| *k == id).map(|(_, n)| *n)
 }
 
 fn describe(e: &SymError) -> String {

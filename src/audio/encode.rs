@@ -1,10 +1,11 @@
-//! Writing masters: WAV through hound, always to a temporary file in the
-//! target folder that is renamed over the final name only once complete.
+//! Writing masters: WAV through hound, into a new file (created
+//! exclusively, so never through a link at its name), synced to disk before
+//! it is reported written. The pipeline writes into its staging folder and
+//! commits the whole run (`pipeline::commit`).
 
 use std::fs;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -62,61 +63,7 @@ const PACK_FRAMES: usize = 8192;
 /// WAV (RIFF) sizes are 32-bit.
 pub const WAV_MAX_BYTES: u64 = u32::MAX as u64;
 
-/// Temporary files being written, so an interrupt can remove them.
-static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// Removes every temporary file still being written (for an interrupt
-/// handler, just before the process exits). Final names are only ever made
-/// by renaming a complete file, so nothing partial is left under one.
-pub fn remove_live_temp_files() {
-    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
-    for p in live.iter() {
-        let _ = fs::remove_file(p);
-    }
-}
-
-/// A temporary file that is removed unless it was renamed into place.
-pub struct TempFile {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl TempFile {
-    /// A temporary name beside `target`.
-    pub fn beside(target: &Path) -> Self {
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let path = target.with_file_name(format!(".{name}.{}.lathe-tmp", std::process::id()));
-        LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(path.clone());
-        TempFile { path, armed: true }
-    }
-
-    fn forget(&self) {
-        LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| p != &self.path);
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Moves the finished file over `target`.
-    pub fn persist(mut self, target: &Path) -> Result<()> {
-        fs::rename(&self.path, target).map_err(|e| Error::io(target, e))?;
-        self.armed = false;
-        self.forget();
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = fs::remove_file(&self.path);
-            self.forget();
-        }
-    }
-}
-
-/// Writes `pcm` as a WAV file at `path`, atomically.
+/// Writes `pcm` as a new WAV file at `path` (which must not exist), synced.
 pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
     if pcm.wav_size() > WAV_MAX_BYTES {
         return Err(Error::Render(format!(
@@ -134,12 +81,12 @@ pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
             Pcm::Float(_) => hound::SampleFormat::Float,
         },
     };
-    let tmp = TempFile::beside(path);
     let hound_err = |e: hound::Error| match e {
-        hound::Error::IoError(io) => Error::io(tmp.path(), io),
+        hound::Error::IoError(io) => Error::output(path, io),
         other => Error::Render(format!("{}: {other}", path.display())),
     };
-    let file = fs::File::create(tmp.path()).map_err(|e| Error::io(tmp.path(), e))?;
+    let file =
+        fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| Error::output(path, e))?;
     match pcm {
         Pcm::Int { bits, channels } => {
             // hound writes the header; the samples are packed here a block at
@@ -154,7 +101,7 @@ pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
             header[4..8].copy_from_slice(&((len - 8 + data_bytes) as u32).to_le_bytes());
             header[len - 4..].copy_from_slice(&(data_bytes as u32).to_le_bytes());
             let mut out = BufWriter::with_capacity(1 << 20, file);
-            let io = |e| Error::io(tmp.path(), e);
+            let io = |e| Error::output(path, e);
             out.write_all(&header).map_err(io)?;
             let mut bytes = Vec::with_capacity(PACK_FRAMES * channels.len() * width);
             for start in (0..pcm.frames()).step_by(PACK_FRAMES) {
@@ -168,9 +115,10 @@ pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
                 }
                 out.write_all(&bytes).map_err(io)?;
             }
-            out.flush().map_err(io)?;
+            out.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()).map_err(io)?;
         }
         Pcm::Float(channels) => {
+            let sync = file.try_clone().map_err(|e| Error::output(path, e))?;
             let mut w =
                 hound::WavWriter::new(BufWriter::with_capacity(1 << 20, file), spec).map_err(hound_err)?;
             for i in 0..pcm.frames() {
@@ -179,7 +127,8 @@ pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
                 }
             }
             w.finalize().map_err(hound_err)?;
+            sync.sync_all().map_err(|e| Error::output(path, e))?;
         }
     }
-    tmp.persist(path)
+    Ok(())
 }

@@ -170,13 +170,39 @@ pub struct Album {
     pub qc: QcConfig,
 }
 
-/// Replaces characters that are unsafe in file names on common file systems.
+/// Bidirectional controls: they make a file name read differently from
+/// what it is (`U+202E` turns `evil\u{202E}vaw.exe` into `evilexe.wav`).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The most bytes of a title in a file name (`NN - ` and `.wav` around it
+/// keep the name well under the 255 bytes file systems allow).
+const MAX_TITLE_BYTES: usize = 200;
+
+/// Replaces characters that are unsafe in file names on common file
+/// systems, drops bidirectional controls, and cuts the result to
+/// [`MAX_TITLE_BYTES`] on a character boundary.
 pub fn sanitize_title(title: &str) -> String {
-    let cleaned: String =
-        title.chars().map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c }).collect();
+    let cleaned: String = title
+        .chars()
+        .filter(|&c| !is_bidi_control(c))
+        .map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c })
+        .collect();
     let trimmed = cleaned.trim().trim_end_matches(['.', ' ']).trim_start_matches('.');
-    let short: String = trimmed.chars().take(120).collect();
-    if short.is_empty() { "Untitled".into() } else { short }
+    let mut end = trimmed.len().min(MAX_TITLE_BYTES);
+    while !trimmed.is_char_boundary(end) {
+        end -= 1;
+    }
+    let short = trimmed[..end].trim_end_matches(['.', ' ']);
+    if short.is_empty() { "Untitled".into() } else { short.to_string() }
+}
+
+/// Text for a terminal table or a Markdown line: control characters escaped.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+        .collect()
 }
 
 /// Makes text from the manifest safe for a one-line error: control characters
@@ -248,15 +274,107 @@ pub(crate) fn parse_yaml<T: DeserializeOwned>(src: &Source) -> Result<T, Manifes
     })
 }
 
+/// The largest manifest or preset file lathe reads (bytes).
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// The deepest YAML nesting lathe reads (a real manifest needs about 6).
+pub const MAX_DEPTH: usize = 32;
+
+/// What a path is, for an error about a file that is not a regular one.
+pub fn file_kind(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = std::fs::metadata(path).ok()?.file_type();
+    if t.is_file() {
+        None
+    } else if t.is_dir() {
+        Some("a directory")
+    } else if t.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else if t.is_block_device() || t.is_char_device() {
+        Some("a device")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// Reads a manifest or preset: a regular file of at most
+/// [`MAX_MANIFEST_BYTES`], UTF-8 (a byte-order mark is dropped).
+pub(crate) fn read_yaml_file(path: &Path) -> Result<String, Error> {
+    use std::io::Read;
+    if let Some(kind) = file_kind(path) {
+        return Err(Error::Usage(format!("{}: is {kind}, not a YAML file", path.display())));
+    }
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    file.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(Error::Usage(format!(
+            "{}: larger than {} KiB; a manifest or preset is a short text file",
+            path.display(),
+            MAX_MANIFEST_BYTES >> 10
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::Usage(format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
+    })?;
+    Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
+}
+
 /// Reads and validates a manifest file.
 pub fn load(path: &Path) -> Result<Album, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = read_yaml_file(path)?;
     Ok(parse(path, &text)?)
+}
+
+/// Refuses text YAML cannot hold as a manifest before any parser sees it:
+/// tabs used for indentation, and nesting deeper than [`MAX_DEPTH`]
+/// (counted in one pass, so 40,000 levels are refused at once).
+fn screen(src: &Source) -> Result<(), ManifestError> {
+    let located = |line: usize, column: usize, message: String| ManifestError {
+        file: src.file.to_path_buf(),
+        line,
+        column,
+        path: String::new(),
+        message,
+    };
+    let mut depth = 0usize;
+    for (n, line) in src.text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(col) = line[..indent].find('\t') {
+            return Err(located(
+                n + 1,
+                col + 1,
+                "a tab character in the indentation; YAML indents with spaces only".into(),
+            ));
+        }
+        let mut quote = None;
+        for (i, c) in line.char_indices() {
+            match (quote, c) {
+                (None, '#') if i == 0 || line[..i].ends_with([' ', '\t']) => break,
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '[' | '{') => depth += 1,
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth + indent / 2 > MAX_DEPTH {
+                return Err(located(
+                    n + 1,
+                    i + 1,
+                    format!("nested more than {MAX_DEPTH} levels deep; a manifest needs a handful"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Validates manifest text read from `path`.
 pub fn parse(path: &Path, text: &str) -> Result<Album, ManifestError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let src = Source { file: path, text };
+    screen(&src)?;
     let raw: RawManifest = parse_yaml(&src)?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
@@ -454,6 +572,15 @@ impl Resolver<'_> {
                     &p("name"),
                     format!(
                         "deliverable name `{}` must be letters, digits, `-`, `_` or `.` (it names a folder)",
+                        d.name
+                    ),
+                ));
+            }
+            if ["report.json", "report.html", "report.md"].contains(&d.name.to_ascii_lowercase().as_str()) {
+                return Err(self.src.error(
+                    &p("name"),
+                    format!(
+                        "deliverable name `{}` is the name of a report file lathe writes in the same folder",
                         d.name
                     ),
                 ));
@@ -929,5 +1056,10 @@ mod tests {
         assert_eq!(sanitize_title("  ..hidden. "), "hidden");
         assert_eq!(sanitize_title("///"), "___");
         assert_eq!(sanitize_title(""), "Untitled");
+        assert_eq!(sanitize_title("evil\u{202E}vaw.exe"), "evilvaw.exe");
+        let long = "é".repeat(300);
+        let cut = sanitize_title(&long);
+        assert!(cut.len() <= MAX_TITLE_BYTES && cut.chars().all(|c| c == 'é'), "{}", cut.len());
+        assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
     }
 }

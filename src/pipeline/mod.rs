@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::album;
 use crate::audio::decode::decode;
-use crate::audio::encode::{TempFile, write_wav};
+use crate::audio::encode::write_wav;
 use crate::audio::{Audio, SourceFormat};
 use crate::dsp::spectrum::{self, Spectrum};
 use crate::error::{Error, Result};
@@ -30,7 +30,11 @@ use crate::qc::report::*;
 use crate::render::{self, RenderSpec};
 use crate::stems::{StemFacts, mixdown};
 
+pub mod commit;
+mod preflight;
 mod report;
+use preflight::output_paths;
+pub use preflight::preflight;
 use report::{AlbumPlan, build_report};
 
 /// Options of `lathe master`.
@@ -54,6 +58,21 @@ pub struct Analysis {
     /// For a stems track: what each stem brought.
     pub stems: Option<Vec<StemFacts>>,
     pub spectrum: Spectrum,
+    /// Of the decoded samples: the master phase refuses an input that changed.
+    pub fingerprint: u64,
+}
+
+/// A fingerprint of decoded samples (every bit of every sample counts).
+fn fingerprint(channels: &[Vec<f32>]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ channels.len() as u64;
+    for c in channels {
+        h = (h ^ c.len() as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        for pair in c.chunks(2) {
+            let bits = pair.iter().fold(0u64, |a, v| (a << 32) | v.to_bits() as u64);
+            h = (h ^ bits).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+        }
+    }
+    h
 }
 
 /// A track's audio as a stereo pair, and for stems, what the mix-down learned.
@@ -103,7 +122,16 @@ fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analys
         return Err(Error::audio(what, c.message.clone()));
     }
     let spectrum = spectrum::of_channels(&audio.channels, audio.sample_rate);
-    Ok(Analysis { format, measurement, energies, checks, stems: stems.map(|(f, _)| f), spectrum })
+    let fingerprint = fingerprint(&audio.channels);
+    Ok(Analysis {
+        format,
+        measurement,
+        energies,
+        checks,
+        stems: stems.map(|(f, _)| f),
+        spectrum,
+        fingerprint,
+    })
 }
 
 fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
@@ -163,56 +191,6 @@ pub fn out_dir(album: &Album, opts: &MasterOptions) -> PathBuf {
     opts.out_dir.clone().unwrap_or_else(|| album.root.join("masters"))
 }
 
-fn canonical_target(path: &Path) -> PathBuf {
-    // The output may not exist yet: canonicalize the deepest existing ancestor.
-    let mut existing = path.to_path_buf();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                existing = parent.to_path_buf();
-            }
-            _ => break,
-        }
-    }
-    let mut p = existing.canonicalize().unwrap_or(existing);
-    for n in rest.into_iter().rev() {
-        p.push(n);
-    }
-    p
-}
-
-/// Where each track's deliverables go: `OUT/<deliverable>/NN - Title.wav`.
-fn output_paths(album: &Album, out: &Path) -> Vec<Vec<PathBuf>> {
-    album
-        .tracks
-        .iter()
-        .map(|t| album.deliverables.iter().map(|d| out.join(&d.name).join(t.file_name())).collect())
-        .collect()
-}
-
-/// Refuses any output that would land on an input file.
-fn guard_inputs(album: &Album, outputs: &[Vec<PathBuf>], out: &Path, reports: &[ReportFormat]) -> Result<()> {
-    let inputs: Vec<PathBuf> = album
-        .tracks
-        .iter()
-        .flat_map(|t| t.inputs().into_iter().map(canonical_target))
-        .chain(std::iter::once(canonical_target(&album.manifest)))
-        .collect();
-    let reports = reports.iter().map(|f| out.join(f.exporter().file_name()));
-    for o in outputs.iter().flatten().cloned().chain(reports) {
-        let c = canonical_target(&o);
-        if inputs.contains(&c) {
-            return Err(Error::Usage(format!(
-                "{}: an output would overwrite this input file; choose another --out folder",
-                o.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// What phase 3 keeps of a mastered track (the samples are already written).
 pub(crate) struct Mastered {
     target_lufs: f64,
@@ -240,8 +218,18 @@ fn track_seed(track: &Track) -> u64 {
     0x6C61_7468_6500_0000 ^ track.number as u64
 }
 
-fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf]) -> Result<Mastered> {
+fn master_track(
+    album: &Album,
+    track: &Track,
+    analysis: &Analysis,
+    target_lufs: f64,
+    paths: &[PathBuf],
+    staging: &commit::Staging,
+) -> Result<Mastered> {
     let mut audio = load_track(track)?.audio;
+    if fingerprint(&audio.channels) != analysis.fingerprint {
+        return Err(Error::Changed { path: track.inputs()[0].to_path_buf() });
+    }
     let compressor = render::pre_gain(&track.chain, audio.sample_rate, &mut audio.channels);
     let spec = RenderSpec {
         chain: &track.chain,
@@ -255,8 +243,11 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
     let first = &rendered.outputs[0];
     let spectrum = spectrum::of_channels(first.pcm.channels(), first.sample_rate);
     let mut outputs = Vec::new();
-    for (o, path) in rendered.outputs.into_iter().zip(paths) {
-        write_wav(path, o.sample_rate, &o.pcm)?;
+    for (o, rel) in rendered.outputs.into_iter().zip(paths) {
+        let path = staging.path(rel)?;
+        // An earlier album pass staged this file: only staged files are replaced.
+        let _ = std::fs::remove_file(&path);
+        write_wav(&path, o.sample_rate, &o.pcm)?;
         outputs.push(MasteredOutput {
             measurement: o.measurement,
             gating: o.gating,
@@ -280,28 +271,13 @@ fn master_track(album: &Album, track: &Track, target_lufs: f64, paths: &[PathBuf
 /// Masters the album: phases 1-4. Returns the report and the output folder.
 pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Result<(Report, PathBuf)> {
     let out = out_dir(album, opts);
-    let paths = output_paths(album, &out);
-    guard_inputs(album, &paths, &out, &opts.reports)?;
+    let paths = output_paths(album);
 
-    // Phase 1: analyze (every input decoded and checked before anything is written).
+    // Phase 1: analyze (every input decoded and checked before anything is
+    // written), then every check that needs no rendering.
     let analyses = analyze(album, opts.jobs, progress)?;
-
-    // Outputs WAV cannot hold (4 GiB) are refused before anything is written.
-    for (track, an) in album.tracks.iter().zip(&analyses) {
-        for d in &album.deliverables {
-            let rate = d.sample_rate.unwrap_or(an.format.sample_rate);
-            let frames = (an.measurement.duration_s * rate as f64).ceil() as u64;
-            let bytes = 44 + frames * 2 * (d.format.bits() as u64 / 8);
-            if bytes > crate::audio::encode::WAV_MAX_BYTES {
-                return Err(Error::Usage(format!(
-                    "{}: the `{}` master would be {:.2} GiB, past the 4 GiB a WAV file can hold; use a lower rate or bit depth, or split the track",
-                    track.title,
-                    d.name,
-                    bytes as f64 / (1u64 << 30) as f64
-                )));
-            }
-        }
-    }
+    preflight(album, &out, &opts.reports, &analyses)?;
+    let staging = commit::Staging::begin(&out)?;
 
     // Phase 2: plan.
     let pre_lufs: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
@@ -313,10 +289,6 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     // Phase 3: master. In album mode the album rule may render the album
     // again: with the gain lowered to what every track fits within its
     // bounds, or corrected onto the pooled target.
-    for d in &album.deliverables {
-        let dir = out.join(&d.name);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    }
     let pool = pool(opts.jobs)?;
     let durations: Vec<f64> = analyses.iter().map(|a| a.measurement.duration_s).collect();
     let mut album_gain = anchor_gain;
@@ -329,7 +301,7 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
         let bar = progress.phase("master", album.tracks.len());
         let results = longest_first(&pool, &durations, |i| {
             let t = &album.tracks[i];
-            let r = master_track(album, t, targets[i], &paths[i]);
+            let r = master_track(album, t, &analyses[i], targets[i], &paths[i], &staging);
             bar.done(&t.title);
             r
         });
@@ -368,18 +340,13 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     // Phase 4: report.
     let plan =
         AlbumPlan { gain_db: album_gain, pooled_premaster_lufs: pooled_pre, passes: album_passes, held_back };
-    let report = build_report(album, &out, &paths, &analyses, &mastered, &plan)?;
-    write_reports(&report, &out, &opts.reports)?;
-    Ok((report, out))
-}
-
-/// Writes the report files atomically.
-pub fn write_reports(report: &Report, out: &Path, formats: &[ReportFormat]) -> Result<()> {
-    for e in formats.iter().map(|f| f.exporter()) {
-        let path = out.join(e.file_name());
-        let tmp = TempFile::beside(&path);
-        std::fs::write(tmp.path(), e.render(report)).map_err(|err| Error::io(tmp.path(), err))?;
-        tmp.persist(&path)?;
+    let report = build_report(album, &paths, &analyses, &mastered, &plan)?;
+    let mut files: Vec<PathBuf> = paths.into_iter().flatten().collect();
+    for e in opts.reports.iter().map(|f| f.exporter()) {
+        let rel = PathBuf::from(e.file_name());
+        commit::write_synced(&staging.path(&rel)?, e.render(&report).as_bytes())?;
+        files.push(rel);
     }
-    Ok(())
+    staging.commit(&files)?;
+    Ok((report, out))
 }

@@ -1,7 +1,7 @@
 //! Phase 4: the report, built from what the phases handed on (no audio is
 //! read here).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{Analysis, Mastered, display_path};
 use crate::album::HeldBack;
@@ -23,7 +23,6 @@ pub(super) struct AlbumPlan {
 
 pub(super) fn build_report(
     album: &Album,
-    out: &Path,
     paths: &[Vec<PathBuf>],
     analyses: &[Analysis],
     mastered: &[Mastered],
@@ -36,7 +35,7 @@ pub(super) fn build_report(
         .zip(analyses)
         .zip(mastered)
         .zip(paths)
-        .map(|(((track, an), m), tpaths)| track_report(album, track, an, m, tpaths, out, &th))
+        .map(|(((track, an), m), tpaths)| track_report(album, track, an, m, tpaths, &th))
         .collect();
 
     let deliverables = deliverable_reports(album, mastered)?;
@@ -136,7 +135,6 @@ fn track_report(
     an: &Analysis,
     m: &Mastered,
     paths: &[PathBuf],
-    out: &Path,
     th: &Thresholds,
 ) -> TrackReport {
     let budget = track.chain.limiter.budget;
@@ -159,7 +157,7 @@ fn track_report(
         ));
         outputs.push(OutputReport {
             deliverable: d.name.clone(),
-            path: path.strip_prefix(out).unwrap_or(path).display().to_string(),
+            path: path.display().to_string(),
             sample_rate: o.sample_rate,
             bit_depth: d.format.bits(),
             integrated_lufs: meas.integrated_lufs,

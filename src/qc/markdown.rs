@@ -20,6 +20,7 @@ fn cell(s: &str) -> String {
                 o.push(ch);
             }
             '\n' | '\r' => o.push(' '),
+            c if c.is_control() => o.extend(c.escape_default()),
             c => o.push(c),
         }
     }

@@ -294,7 +294,7 @@ pub fn summary_table(report: &Report) -> String {
         "#", "Title", "pre LUFS", "dBTP", "gain", "LUFS", "target", "dBTP", "limit pk / sus", "QC"
     ));
     for t in &report.tracks {
-        let title: String = t.title.chars().take(title_w).collect();
+        let title: String = crate::manifest::printable(&t.title).chars().take(title_w).collect();
         let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
         s.push_str(&format!(
             "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>+6.1}  {:>9} {:>7.1} {:>7}  {:>5.1} / {:>4.1} dB  {:>6}\n",
@@ -336,7 +336,9 @@ pub fn summary_table(report: &Report) -> String {
     if let Some(h) = &a.held_back_by {
         s.push_str(&format!(
             "album: {:.1} LU under its target: track {} ({}) cannot take more gain within its limiting budget (see album.loudness)\n",
-            h.by_lu, h.track, h.title
+            h.by_lu,
+            h.track,
+            crate::manifest::printable(&h.title)
         ));
     }
     s

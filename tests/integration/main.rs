@@ -9,6 +9,7 @@ mod util;
 mod oracle;
 
 mod cli;
+mod faults;
 mod judgment;
 mod master;
 mod properties;

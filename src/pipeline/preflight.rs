@@ -1,0 +1,100 @@
+//! Everything `master` checks before it writes anything, and `check`
+//! checks too, with the same messages: outputs that would land on an
+//! input, masters WAV cannot hold, an output folder lathe cannot write into.
+
+use std::path::{Path, PathBuf};
+
+use super::Analysis;
+use crate::error::{Error, Result};
+use crate::manifest::Album;
+use crate::qc::report::ReportFormat;
+
+/// Every validation that needs the analyses but writes nothing.
+pub fn preflight(album: &Album, out: &Path, reports: &[ReportFormat], analyses: &[Analysis]) -> Result<()> {
+    guard_inputs(album, out, reports)?;
+    wav_limits(album, analyses)?;
+    // OUT itself may be a link the user made (to a share, say); nothing in it may.
+    if out.exists() && !out.is_dir() {
+        return Err(Error::output(out, std::io::Error::other("is not a folder")));
+    }
+    for d in &album.deliverables {
+        super::commit::check_folder(&out.join(&d.name))?;
+    }
+    Ok(())
+}
+
+/// Outputs WAV cannot hold (4 GiB).
+fn wav_limits(album: &Album, analyses: &[Analysis]) -> Result<()> {
+    for (track, an) in album.tracks.iter().zip(analyses) {
+        for d in &album.deliverables {
+            let rate = d.sample_rate.unwrap_or(an.format.sample_rate);
+            let frames = (an.measurement.duration_s * rate as f64).ceil() as u64;
+            let bytes = 44 + frames * 2 * (d.format.bits() as u64 / 8);
+            if bytes > crate::audio::encode::WAV_MAX_BYTES {
+                return Err(Error::Usage(format!(
+                    "{}: the `{}` master would be {:.2} GiB, past the 4 GiB a WAV file can hold; use a lower rate or bit depth, or split the track",
+                    track.title,
+                    d.name,
+                    bytes as f64 / (1u64 << 30) as f64
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn canonical_target(path: &Path) -> PathBuf {
+    // The output may not exist yet: canonicalize the deepest existing ancestor.
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut p = existing.canonicalize().unwrap_or(existing);
+    for n in rest.into_iter().rev() {
+        p.push(n);
+    }
+    p
+}
+
+/// Where each track's deliverables go, relative to OUT: `<deliverable>/NN - Title.wav`.
+pub fn output_paths(album: &Album) -> Vec<Vec<PathBuf>> {
+    album
+        .tracks
+        .iter()
+        .map(|t| album.deliverables.iter().map(|d| Path::new(&d.name).join(t.file_name())).collect())
+        .collect()
+}
+
+/// Refuses any output that would land on an input file.
+fn guard_inputs(album: &Album, out: &Path, reports: &[ReportFormat]) -> Result<()> {
+    let outputs: Vec<PathBuf> = output_paths(album).into_iter().flatten().map(|p| out.join(p)).collect();
+    let inputs: Vec<PathBuf> = album
+        .tracks
+        .iter()
+        .flat_map(|t| t.inputs().into_iter().map(canonical_target))
+        .chain(std::iter::once(canonical_target(&album.manifest)))
+        .collect();
+    let reports = reports.iter().map(|f| out.join(f.exporter().file_name()));
+    for o in outputs.into_iter().chain(reports) {
+        // The output's folder resolved, its own name not: a link at a final
+        // name is replaced by the commit, never written through.
+        let c = match (o.parent(), o.file_name()) {
+            (Some(dir), Some(name)) => canonical_target(dir).join(name),
+            _ => canonical_target(&o),
+        };
+        if inputs.contains(&c) {
+            return Err(Error::Usage(format!(
+                "{}: an output would overwrite this input file; choose another --out folder",
+                o.display()
+            )));
+        }
+    }
+    Ok(())
+}
