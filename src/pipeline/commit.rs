@@ -125,12 +125,7 @@ impl Staging {
         let made_out = !out.exists();
         fs::create_dir_all(out).map_err(|e| output_error(out, e))?;
         let lock_path = out.join(LOCK);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| output_error(&lock_path, e))?;
+        let lock = open_lock(&lock_path)?;
         lock.try_lock().map_err(|_| {
             Error::output(out, std::io::Error::other("another lathe run is writing to this folder"))
         })?;
@@ -192,6 +187,22 @@ impl Drop for Staging {
             }
         }
     }
+}
+
+/// Opens OUT's lock file read-only, never through a link: a link or
+/// anything else at its name is replaced by a new, empty file.
+fn open_lock(path: &Path) -> Result<File> {
+    if !fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        if fs::symlink_metadata(path).is_ok() {
+            fs::remove_file(path).map_err(|e| output_error(path, e))?;
+        }
+        match create_exclusive(path) {
+            Ok(_) => {}
+            Err(_) if fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) => {} // another run made it
+            Err(e) => return Err(e),
+        }
+    }
+    File::open(path).map_err(|e| output_error(path, e))
 }
 
 /// The folders (relative, with OUT's own as "") that hold `files`.

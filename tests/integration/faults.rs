@@ -253,9 +253,10 @@ fn planted_links_are_replaced_or_refused_never_followed() {
     // Links at every name a staging file or report could take.
     std::os::unix::fs::symlink(&input, out.join("report.json")).unwrap();
     std::os::unix::fs::symlink(&input, out.join(".lathe-owned")).unwrap();
+    std::os::unix::fs::symlink(&input, out.join(".lathe-lock")).unwrap();
     master_ok(&manifest, &out);
     assert_eq!(std::fs::read(&input).unwrap(), input_bytes, "the premaster was written through a link");
-    for f in ["m/01 - Track 1.wav", "report.json", ".lathe-owned"] {
+    for f in ["m/01 - Track 1.wav", "report.json", ".lathe-owned", ".lathe-lock"] {
         let m = std::fs::symlink_metadata(out.join(f)).unwrap();
         assert!(m.is_file(), "{f} is still a link");
     }
