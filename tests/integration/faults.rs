@@ -73,7 +73,7 @@ fn spawn_master(manifest: &Path, out: &Path) -> Child {
 }
 
 fn master_ok(manifest: &Path, out: &Path) -> std::process::Output {
-    let o = run(&["master", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let o = master_into(manifest, out, &[]);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     o
 }
@@ -226,7 +226,7 @@ fn a_full_disk_exits_3_and_leaves_the_previous_run() {
     let before = snapshot(&out);
     // Four 10 s tracks in two deliverables: about 7 MB, more than the disk holds.
     let big = album(tmp.path(), "big.yaml", 4, 10, -14.0);
-    let o = run(&["master", big.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+    let o = master_into(&big, &out, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -235,7 +235,7 @@ fn a_full_disk_exits_3_and_leaves_the_previous_run() {
     assert!(staging_left(&out).is_empty());
     // Nothing before it: OUT is not even made.
     let fresh = mnt.join("fresh");
-    let o = run(&["master", big.to_str().unwrap(), "--out", fresh.to_str().unwrap(), "--quiet"]);
+    let o = master_into(&big, &fresh, &[]);
     assert_eq!(o.status.code(), Some(3));
     assert!(!fresh.exists(), "a failed first run leaves no folder");
 }
@@ -267,7 +267,7 @@ fn planted_links_are_replaced_or_refused_never_followed() {
     let out2 = tmp.path().join("out2");
     std::fs::create_dir_all(&out2).unwrap();
     std::os::unix::fs::symlink(&elsewhere, out2.join("cd")).unwrap();
-    let o = run(&["master", manifest.to_str().unwrap(), "--out", out2.to_str().unwrap(), "--quiet"]);
+    let o = master_into(&manifest, &out2, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("symbolic link"), "{}", stderr(&o));
     assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
@@ -300,8 +300,7 @@ fn a_rerun_with_fewer_tracks_leaves_only_its_own_masters() {
         ]
     );
     // --report md alone: the previous report.json and report.html go with the run they described.
-    let o =
-        run(&["master", two.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--report", "md"]);
+    let o = master_into(&two, &out, &["--report", "md"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(!out.join("report.json").exists() && !out.join("report.html").exists());
     assert!(out.join("report.md").exists() && out.join("m/notes.txt").exists());
@@ -352,15 +351,7 @@ fn jobs_far_past_the_cores_are_capped() {
     let manifest = album(tmp.path(), "a.yaml", 1, 5, -14.0);
     let out = tmp.path().join("out");
     let started = Instant::now();
-    let o = run(&[
-        "master",
-        manifest.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--jobs",
-        "10000",
-    ]);
+    let o = master_into(&manifest, &out, &["--jobs", "10000"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
 }

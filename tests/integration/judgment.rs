@@ -150,15 +150,7 @@ fn master_album(dir: &Path, name: &str, tracks: &str, target: &str) -> Graded {
         format!("version: 1\nalbum: {{title: Hard Cases}}\ntarget: {{loudness_lufs: -14, true_peak_dbtp: -1, {target}}}\ntracks:\n{tracks}"),
     )
     .unwrap();
-    let o = run(&[
-        "master",
-        manifest.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--report",
-        "json",
-    ]);
+    let o = master_into(&manifest, &out, &["--report", "json"]);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}{}", stdout(&o), stderr(&o));
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
@@ -245,15 +237,7 @@ fn a_loud_target_stops_at_the_budget_and_says_why() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let o = run(&[
-        "master",
-        manifest.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--report",
-        "json",
-    ]);
+    let o = master_into(&manifest, &out, &["--report", "json"]);
     assert_eq!(o.status.code(), Some(0), "warnings only: {}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("LU short of its target"), "{}", stdout(&o));
     let report: Value =
@@ -346,15 +330,7 @@ fn pathological_inputs_hold_the_ceiling_or_are_refused() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let o = run(&[
-        "master",
-        manifest.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--report",
-        "json",
-    ]);
+    let o = master_into(&manifest, &out, &["--report", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();

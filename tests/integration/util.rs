@@ -79,3 +79,10 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// `lathe master MANIFEST --out OUT --quiet EXTRA...`.
+pub fn master_into(manifest: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["master", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    run(&args)
+}
