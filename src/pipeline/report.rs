@@ -109,6 +109,12 @@ fn album_loudness_checks(
         }
     });
     let target = album.target.loudness_lufs;
+    // The loudest track as planned carries the `loudest` anchor: its level
+    // (offset included) is the one put on the target.
+    let pre: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
+    let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
+    let (k, _) = crate::album::loudest(&pre, &offsets);
+    let loudest = format!("its loudest track ({} `{}`)", album.tracks[k].number, album.tracks[k].title);
     deliverables
         .iter()
         .enumerate()
@@ -117,13 +123,8 @@ fn album_loudness_checks(
                 checks::album_loudness(&d.name, "the album", d.integrated_lufs, target, held.as_ref(), th)
             }
             AlbumAnchor::Loudest => {
-                let pre: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
-                let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
-                let (k, _) = crate::album::loudest(&pre, &offsets);
-                let lufs = mastered[k].outputs[i].measurement.integrated_lufs - offsets[k];
-                let what =
-                    format!("its loudest track ({} `{}`)", album.tracks[k].number, album.tracks[k].title);
-                checks::album_loudness(&d.name, &what, lufs, target, held.as_ref(), th)
+                let lufs = mastered[k].outputs[i].measurement.integrated_lufs;
+                checks::album_loudness(&d.name, &loudest, lufs, target, held.as_ref(), th)
             }
         })
         .collect()

@@ -151,3 +151,20 @@ fn a_failed_check_exits_1_and_still_writes_masters_and_report() {
             .any(|c| c["id"] == "premaster.headroom" && c["severity"] == "fail")
     );
 }
+
+#[test]
+fn the_loudest_anchor_puts_the_loudest_planned_track_on_target_offset_and_all() {
+    // Night Drive, the loudest premaster, sits 1 LU under by its offset: it
+    // is still the loudest as planned, and the anchor puts it on -14 LUFS.
+    let text = sample_manifest().replace("  mode: album", "  mode: album\n  album_anchor: loudest");
+    let (tmp, manifest) = album_with("loudest", &text);
+    let out = tmp.path().join("out");
+    let o = master_into(&manifest, &out, &["--report", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let r = report(&out);
+    let night = &r["tracks"][0];
+    assert!((f(&night["outputs"][0]["integrated_lufs"]) + 14.0).abs() <= 0.1, "{night}");
+    let album_loudness: Vec<_> =
+        r["checks"].as_array().unwrap().iter().filter(|c| c["id"] == "album.loudness").collect();
+    assert!(album_loudness.is_empty(), "{album_loudness:?}");
+}
