@@ -51,6 +51,18 @@ pub enum Bound {
     MaxGain,
 }
 
+impl Bound {
+    /// What held the gain, in words: "the sustained limiting budget".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Bound::Target => "the loudness target",
+            Bound::SustainedBudget => "the sustained limiting budget",
+            Bound::PeakBudget => "the peak limiting budget",
+            Bound::MaxGain => "the maximum gain",
+        }
+    }
+}
+
 /// What the target would have asked of the limiter, for a track that
 /// stopped short of it (an estimate: one more gain curve, not a render).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -253,7 +253,7 @@ pub fn apply_curve(curve: &[f32], sample_rate: u32, channels: &mut [Vec<f32>]) -
     let mut sum = 0f64;
     let mut over = [0usize; 3];
     let hop = hop_len(sample_rate);
-    stats.gain_reduction_db = curve.chunks(hop).map(|c| -c.iter().fold(0f32, |m, &g| m.min(g))).collect();
+    stats.gain_reduction_db = curve.chunks(hop).map(|c| peak_gain_reduction_db(c) as f32).collect();
     for (i, &g_db) in curve.iter().enumerate() {
         if g_db < 0.0 {
             let g = (g_db * DB_TO_LN).exp();

@@ -1,12 +1,14 @@
 //! The phases of `lathe master` and `lathe check`:
 //!
-//! 1. **Analyze** (rayon, per track): decode, mix stems, measure, premaster QC.
-//!    Every input is decoded here, so bad input stops the run before anything is written.
+//! 1. **Analyze** (rayon, per track): decode, mix stems, measure, premaster QC,
+//!    then [`preflight`]: bad input stops the run before anything is written.
 //! 2. **Plan** (album, serial): per-track loudness targets from the mode.
-//! 3. **Master** (rayon, per track): decode again, chain, render every
-//!    deliverable on target, write atomically. In album mode the album's
-//!    pooled loudness is checked and, if it missed, the album is rendered again.
-//! 4. **Report**: album stats, checks, report files, exit status.
+//! 3. **Master** (rayon, per track): decode again (refusing an input that
+//!    changed), chain, render every deliverable within its bounds, write into
+//!    the staging folder. In album mode the album rule may render the album
+//!    again (`album::next`).
+//! 4. **Report and commit**: album stats, checks, report files, then the
+//!    whole run committed into OUT at once ([`commit`]).
 //!
 //! Each phase hands plain values to the next. Memory stays at one track per job.
 

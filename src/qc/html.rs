@@ -97,14 +97,11 @@ fn figure(s: &mut String, value: String, label: &str) {
 }
 
 /// The label of the reached loudness: on target, or what stopped it short.
-fn reached_label(m: &super::report::MasterReport) -> &'static str {
-    use crate::render::Bound;
-    match m.limited_by {
-        _ if m.short_of_target_lu <= 0.1 => "reached",
-        Bound::SustainedBudget => "reached: held by the sustained limiting budget",
-        Bound::PeakBudget => "reached: held by the peak limiting budget",
-        Bound::MaxGain => "reached: held by the maximum gain",
-        Bound::Target => "reached",
+fn reached_label(m: &super::report::MasterReport) -> String {
+    if m.short_of_target_lu <= 0.1 {
+        "reached".into()
+    } else {
+        format!("reached: held by {}", m.limited_by.describe())
     }
 }
 
@@ -337,7 +334,7 @@ fn track_section(s: &mut String, t: &TrackReport) {
     );
     s.push_str(r#"<div class="figures">"#);
     figure(s, format!("{:.1} LUFS", m.target_lufs), "target");
-    figure(s, format!("{} LUFS", num(m.integrated_lufs, 2)), reached_label(m));
+    figure(s, format!("{} LUFS", num(m.integrated_lufs, 2)), &reached_label(m));
     figure(s, format!("{:+.2} dB", m.gain_db), "gain into the limiter");
     figure(
         s,

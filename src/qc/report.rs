@@ -312,14 +312,9 @@ pub fn summary_table(report: &Report) -> String {
         ));
         if t.master.short_of_target_lu > 0.1 {
             s.push_str(&format!(
-                "    {:.1} LU short of its target: {}\n",
+                "    {:.1} LU short of its target: held by {}\n",
                 t.master.short_of_target_lu,
-                match t.master.limited_by {
-                    crate::render::Bound::SustainedBudget => "the sustained limiting budget stops the gain",
-                    crate::render::Bound::PeakBudget => "the peak limiting budget stops the gain",
-                    crate::render::Bound::MaxGain => "the maximum gain stops it",
-                    crate::render::Bound::Target => "see its checks",
-                }
+                t.master.limited_by.describe()
             ));
         }
     }
