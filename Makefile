@@ -7,10 +7,10 @@ SYNTH := target/release/lathe-synth
 .PHONY: build demo test bench fuzz fmt clippy clean sample-audio
 
 build:
-	$(CARGO) build --release --bins
+	$(CARGO) build --release --workspace --bins
 
 # Renders the sample album's audio (deterministic, not committed) once.
-$(SAMPLE)/mixes/01-night-drive.wav: src/synth.rs src/bin/lathe-synth.rs | build
+$(SAMPLE)/mixes/01-night-drive.wav: crates/lathe-synth/src/lib.rs crates/lathe-synth/src/main.rs | build
 	$(SYNTH) sample-album $(SAMPLE)
 
 sample-audio: build $(SAMPLE)/mixes/01-night-drive.wav
@@ -23,8 +23,8 @@ demo: sample-audio
 
 test:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets --release -- -D warnings
-	$(CARGO) test --release
+	$(CARGO) clippy --workspace --all-targets --release -- -D warnings
+	$(CARGO) test --release --workspace
 
 # Criterion benches per DSP stage and the whole chain; the whole-album
 # benchmark (realtime factor, peak RSS, side by side with ffmpeg-normalize when

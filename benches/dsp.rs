@@ -25,8 +25,8 @@ use lathe::render::{RenderSpec, pre_gain, render};
 const RATE: u32 = 44100;
 
 fn music() -> Vec<Vec<f32>> {
-    let song = lathe::synth::Song { seconds: 10.0, ..lathe::synth::sample_album_songs()[0].clone() };
-    lathe::synth::render(&song, RATE).to_vec()
+    let song = lathe_synth::Song { seconds: 10.0, ..lathe_synth::sample_album_songs()[0].clone() };
+    lathe_synth::render(&song, RATE).to_vec()
 }
 
 fn band(shape: Shape, freq_hz: f64, gain_db: f64) -> Band {
@@ -84,8 +84,8 @@ fn stages(c: &mut Criterion) {
     g.bench_function("spectrum_third_octave", |b| b.iter(|| black_box(spectrum::of_channels(&x, RATE))));
     g.finish();
 
-    let x48 = lathe::synth::render(
-        &lathe::synth::Song { seconds: 10.0, ..lathe::synth::sample_album_songs()[0].clone() },
+    let x48 = lathe_synth::render(
+        &lathe_synth::Song { seconds: 10.0, ..lathe_synth::sample_album_songs()[0].clone() },
         48000,
     );
     let mut g = c.benchmark_group("resample");

@@ -15,8 +15,5 @@ pub mod progress;
 pub mod qc;
 pub mod render;
 pub mod stems;
-pub mod synth;
-#[cfg(test)]
-pub(crate) mod testutil;
 
 pub use error::{Error, Result};

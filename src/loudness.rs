@@ -336,7 +336,7 @@ pub fn pooled_loudness<'a>(states: impl IntoIterator<Item = &'a EbuR128> + Clone
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::sine;
+    use lathe_oracle::sine;
 
     /// A 1 kHz stereo tone at `dbfs` (per channel, sine peak), as EBU Tech 3341 specifies them.
     fn tone(dbfs: f64, seconds: f64, rate: u32) -> Vec<Vec<f32>> {
@@ -438,7 +438,7 @@ mod tests {
             for (frac, phase, level) in cases {
                 let amp = 10f64.powf(level / 20.0);
                 let mut x = sine(rate as f64 * frac, amp, f64::to_radians(phase), 1.0, rate);
-                crate::testutil::fade_ends(&mut x, rate);
+                lathe_oracle::fade_ends(&mut x, rate);
                 let (m, _) = measure(&[x.clone(), x], rate).unwrap();
                 let err = m.true_peak_dbtp - level;
                 assert!(
@@ -477,8 +477,8 @@ mod tests {
         // Gating (EBU case 4's quiet ends), music, and the readings of a whole song.
         for rate in [44100, 48000] {
             let gated = concat(&[tone(-72.0, 5.0, rate), tone(-23.0, 10.0, rate), tone(-36.0, 5.0, rate)]);
-            let song = crate::synth::Song { seconds: 20.0, ..crate::synth::sample_album_songs()[2].clone() };
-            let music = crate::synth::render(&song, rate).to_vec();
+            let song = lathe_synth::Song { seconds: 20.0, ..lathe_synth::sample_album_songs()[2].clone() };
+            let music = lathe_synth::render(&song, rate).to_vec();
             for x in [gated, music] {
                 let (m, _) = measure(&x, rate).unwrap();
                 let mut r = Meter::with_reference(2, rate).unwrap();

@@ -548,12 +548,12 @@ fn needed(branches: &mut [Branch], spec: &RenderSpec, margin_db: f64, history: &
 mod tests {
     use super::*;
     use crate::dsp::dither::DitherKind;
-    use crate::testutil::{db, fade_ends, reference_true_peak};
+    use lathe_oracle::{db, fade_ends, reference_true_peak};
     use std::f64::consts::PI;
 
     fn song(i: usize, seconds: f64, rate: u32) -> Vec<Vec<f32>> {
-        let s = crate::synth::Song { seconds, ..crate::synth::sample_album_songs()[i].clone() };
-        crate::synth::render(&s, rate).to_vec()
+        let s = lathe_synth::Song { seconds, ..lathe_synth::sample_album_songs()[i].clone() };
+        lathe_synth::render(&s, rate).to_vec()
     }
 
     #[test]

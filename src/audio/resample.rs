@@ -42,7 +42,7 @@ pub fn resample(channels: &[Vec<f32>], from: u32, to: u32) -> Result<Vec<Vec<f32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{db, sine, tone_amplitude};
+    use lathe_oracle::{db, sine, tone_amplitude};
 
     fn through(freq: f64, from: u32, to: u32) -> f64 {
         let x = sine(freq, 0.5, 0.0, 1.0, from);

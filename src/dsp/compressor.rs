@@ -118,7 +118,7 @@ pub fn process(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{db, sine, tone_amplitude};
+    use lathe_oracle::{db, sine, tone_amplitude};
 
     /// The documented curve, written out again independently.
     fn expected_db(x: f64, t: f64, r: f64, w: f64) -> f64 {

@@ -97,25 +97,20 @@ impl Eq {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{db, sine, tone_amplitude};
+    use lathe_oracle::{Prototype, db, prototype_db, sine, tone_amplitude};
 
     /// The cookbook's analog prototypes, evaluated on the bilinear transform's
     /// warped frequency axis: an independent route to the digital response.
     fn analog_db(b: &Band, f: f64, fs: f64) -> f64 {
-        let a = 10f64.powf(b.gain_db / 40.0);
-        let q = b.q;
-        let w = (std::f64::consts::PI * f / fs).tan() / (std::f64::consts::PI * b.freq_hz / fs).tan();
-        // s = jw; a polynomial c2 s² + c1 s + c0 has |.|² = (c0 - c2 w²)² + (c1 w)².
-        let mag2 = |c2: f64, c1: f64, c0: f64| (c0 - c2 * w * w).powi(2) + (c1 * w).powi(2);
-        let ratio = match b.shape {
-            Shape::Lowpass => mag2(0.0, 0.0, 1.0) / mag2(1.0, 1.0 / q, 1.0),
-            Shape::Highpass => mag2(1.0, 0.0, 0.0) / mag2(1.0, 1.0 / q, 1.0),
-            Shape::Notch => mag2(1.0, 0.0, 1.0) / mag2(1.0, 1.0 / q, 1.0),
-            Shape::Peak => mag2(1.0, a / q, 1.0) / mag2(1.0, 1.0 / (a * q), 1.0),
-            Shape::LowShelf => a * a * mag2(1.0, a.sqrt() / q, a) / mag2(a, a.sqrt() / q, 1.0),
-            Shape::HighShelf => a * a * mag2(a, a.sqrt() / q, 1.0) / mag2(1.0, a.sqrt() / q, a),
+        let shape = match b.shape {
+            Shape::Lowpass => Prototype::Lowpass,
+            Shape::Highpass => Prototype::Highpass,
+            Shape::Notch => Prototype::Notch,
+            Shape::Peak => Prototype::Peak,
+            Shape::LowShelf => Prototype::LowShelf,
+            Shape::HighShelf => Prototype::HighShelf,
         };
-        10.0 * ratio.log10()
+        prototype_db(shape, b.freq_hz, b.gain_db, b.q, f, fs)
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub fn lufs(mean_energy: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::sine;
+    use lathe_oracle::sine;
 
     #[test]
     fn at_48k_the_design_gives_bs1770s_coefficients() {

@@ -310,7 +310,7 @@ pub fn process(settings: &LimiterSettings, sample_rate: u32, channels: &mut [Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{db, reference_true_peak, sine, tone_amplitude};
+    use lathe_oracle::{db, reference_true_peak, sine, tone_amplitude};
 
     fn limit(channels: &mut [Vec<f32>], rate: u32, ceiling: f64) -> LimiterStats {
         process(&LimiterSettings { ceiling_dbtp: ceiling, ..Default::default() }, rate, channels)
@@ -319,8 +319,8 @@ mod tests {
     fn torture_set(rate: u32) -> Vec<(&'static str, Vec<Vec<f32>>)> {
         let fs = rate as f64;
         let boost = |x: Vec<f32>, g: f32| x.into_iter().map(|v| v * g).collect::<Vec<f32>>();
-        let song = crate::synth::Song { seconds: 4.0, ..crate::synth::sample_album_songs()[0].clone() };
-        let music = crate::synth::render(&song, rate);
+        let song = lathe_synth::Song { seconds: 4.0, ..lathe_synth::sample_album_songs()[0].clone() };
+        let music = lathe_synth::render(&song, rate);
         let music_gain = 10f32.powf(12.0 / 20.0); // about -8 LUFS
         let mut set = vec![
             ("tp fs/4 45deg +6 dB", vec![boost(sine(fs / 4.0, 1.0, 0.785, 1.0, rate), 2.0); 2]),
@@ -339,7 +339,7 @@ mod tests {
                 vec![boost(music[0].clone(), music_gain), boost(music[1].clone(), music_gain)],
             ),
         ];
-        let drums = crate::synth::render_stems(&song, rate).remove(0);
+        let drums = lathe_synth::render_stems(&song, rate).remove(0);
         let g = 4.0 / drums[0].iter().fold(0f32, |m, v| m.max(v.abs()));
         set.push(("drum hits +12 dB", vec![boost(drums[0].clone(), g), boost(drums[1].clone(), g)]));
         set
@@ -367,8 +367,8 @@ mod tests {
         assert_eq!(y[0], x, "a signal under the ceiling passes bit-exact, with no delay");
         assert_eq!(stats.max_gain_reduction_db, 0.0);
 
-        let mut loud = crate::synth::render(
-            &crate::synth::Song { seconds: 3.0, ..crate::synth::sample_album_songs()[3].clone() },
+        let mut loud = lathe_synth::render(
+            &lathe_synth::Song { seconds: 3.0, ..lathe_synth::sample_album_songs()[3].clone() },
             rate,
         );
         for c in loud.iter_mut() {

@@ -303,7 +303,7 @@ pub fn upsample(x: &[f32]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{db, reference_true_peak, sine};
+    use lathe_oracle::{db, reference_true_peak, sine};
 
     /// EBU Tech 3341 true-peak signals (cases 15-19 use these shapes): the
     /// known true peak of a sine is its amplitude, whatever falls on samples.
@@ -320,7 +320,7 @@ mod tests {
             ] {
                 let mut x = sine(freq, 0.5, phase.to_radians(), 0.5, rate);
                 // An abrupt onset really does overshoot (Gibbs): fade in and out.
-                crate::testutil::fade_ends(&mut x, rate);
+                lathe_oracle::fade_ends(&mut x, rate);
                 let tp = db(true_peak(&x) as f64);
                 let want = db(0.5);
                 assert!(
@@ -337,8 +337,8 @@ mod tests {
         let mut rng = crate::dsp::dither::Rng::new(7);
         let noise: Vec<f32> = (0..24000).map(|_| rng.uniform() as f32).collect();
         let square: Vec<f32> = (0..24000).map(|i| if (i / 24) % 2 == 0 { 0.9 } else { -0.9 }).collect();
-        let song = crate::synth::Song { seconds: 4.0, ..crate::synth::sample_album_songs()[0].clone() };
-        let music = crate::synth::render(&song, rate)[0].clone();
+        let song = lathe_synth::Song { seconds: 4.0, ..lathe_synth::sample_album_songs()[0].clone() };
+        let music = lathe_synth::render(&song, rate)[0].clone();
         for (name, x) in [("music", music), ("white noise", noise), ("square", square)] {
             let ours = db(true_peak(&x) as f64);
             let reference = db(reference_true_peak(&x));

@@ -129,7 +129,7 @@ pub fn of_channels(channels: &[Vec<f32>], sample_rate: u32) -> Spectrum {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::sine;
+    use lathe_oracle::sine;
 
     fn band_of(s: &Spectrum, hz: f64) -> usize {
         s.centres_hz

@@ -49,7 +49,7 @@ pub fn process(settings: &WidthSettings, sample_rate: u32, left: &mut [f32], rig
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{db, rms, sine};
+    use lathe_oracle::{db, rms, sine};
 
     fn mid_side_energy(l: &[f32], r: &[f32]) -> (f64, f64) {
         let m: Vec<f32> = l.iter().zip(r).map(|(a, b)| (a + b) * 0.5).collect();

@@ -686,7 +686,7 @@ pub fn album_spread(spread_lu: f64, th: &Thresholds) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::sine;
+    use lathe_oracle::sine;
 
     const RATE: u32 = 48000;
 

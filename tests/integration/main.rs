@@ -2,11 +2,9 @@
 
 mod util;
 
-/// The independent measurements of the unit tests (16x reference true peak,
-/// test signals), shared with this suite: one file, no code of lathe's.
-#[allow(dead_code)]
-#[path = "../../src/testutil.rs"]
-mod oracle;
+/// The independent measurements the unit tests use too (16x reference true
+/// peak, test signals): a crate with no code of lathe's.
+use lathe_oracle as oracle;
 
 mod cli;
 mod faults;

@@ -33,9 +33,9 @@ fn read_float(path: &Path) -> Vec<Vec<f32>> {
 
 /// Four stems of a synthesized song written as 24-bit WAVs; returns them as the files hold them.
 fn stems(dir: &Path, seconds: f64) -> Vec<Vec<Vec<f32>>> {
-    let song = lathe::synth::Song { seconds, ..lathe::synth::sample_album_songs()[2].clone() };
-    let rendered = lathe::synth::render_stems(&song, RATE);
-    lathe::synth::STEM_NAMES
+    let song = lathe_synth::Song { seconds, ..lathe_synth::sample_album_songs()[2].clone() };
+    let rendered = lathe_synth::render_stems(&song, RATE);
+    lathe_synth::STEM_NAMES
         .iter()
         .zip(rendered)
         .map(|(name, st)| {
@@ -89,7 +89,7 @@ fn null_test(settings: [(f64, f64, bool, bool); 4]) {
     let tmp = tempfile::tempdir().unwrap();
     let files = stems(tmp.path(), 12.0);
     write_wav(&tmp.path().join("premix.wav"), &premix(&files, &settings), 32);
-    let lines: String = lathe::synth::STEM_NAMES
+    let lines: String = lathe_synth::STEM_NAMES
         .iter()
         .zip(settings)
         .map(|(name, (g, p, m, inv))| {
@@ -191,7 +191,7 @@ fn stem_checks_length_silence_clipping_and_a_hot_sum() {
     let clean = tempfile::tempdir().unwrap();
     stems(clean.path(), 6.0);
     let lines: String =
-        lathe::synth::STEM_NAMES.iter().map(|n| format!("      - {{name: {n}, file: {n}.wav}}\n")).collect();
+        lathe_synth::STEM_NAMES.iter().map(|n| format!("      - {{name: {n}, file: {n}.wav}}\n")).collect();
     std::fs::write(
         clean.path().join("album.yaml"),
         manifest(&lines).replace("  - title: Premix\n    mix: premix.wav\n", ""),

@@ -1,5 +1,6 @@
-//! Signals and independent measurements for the unit tests. Nothing here
-//! shares code with the processors it checks.
+//! Signals and independent measurements for lathe's unit and integration
+//! tests. Nothing here shares code with the processors it checks: this crate
+//! does not depend on lathe.
 
 use std::f64::consts::PI;
 
@@ -96,4 +97,34 @@ pub fn reference_true_peak_at(x: &[f32]) -> (f64, f64) {
         }
     }
     (best, at)
+}
+
+/// The analog filter shapes of the RBJ cookbook, as prototypes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prototype {
+    Lowpass,
+    Highpass,
+    Notch,
+    Peak,
+    LowShelf,
+    HighShelf,
+}
+
+/// Magnitude (dB) at `f` Hz of the analog prototype of an RBJ cookbook
+/// filter at `f0` Hz, evaluated on the bilinear transform's warped axis
+/// (what an exact digital biquad of that design must read at `fs`).
+pub fn prototype_db(shape: Prototype, f0: f64, gain_db: f64, q: f64, f: f64, fs: f64) -> f64 {
+    let a = 10f64.powf(gain_db / 40.0);
+    let w = (PI * f / fs).tan() / (PI * f0 / fs).tan();
+    // s = jw; a polynomial c2 s² + c1 s + c0 has |.|² = (c0 - c2 w²)² + (c1 w)².
+    let mag2 = |c2: f64, c1: f64, c0: f64| (c0 - c2 * w * w).powi(2) + (c1 * w).powi(2);
+    let ratio = match shape {
+        Prototype::Lowpass => mag2(0.0, 0.0, 1.0) / mag2(1.0, 1.0 / q, 1.0),
+        Prototype::Highpass => mag2(1.0, 0.0, 0.0) / mag2(1.0, 1.0 / q, 1.0),
+        Prototype::Notch => mag2(1.0, 0.0, 1.0) / mag2(1.0, 1.0 / q, 1.0),
+        Prototype::Peak => mag2(1.0, a / q, 1.0) / mag2(1.0, 1.0 / (a * q), 1.0),
+        Prototype::LowShelf => a * a * mag2(1.0, a.sqrt() / q, a) / mag2(a, a.sqrt() / q, 1.0),
+        Prototype::HighShelf => a * a * mag2(a, a.sqrt() / q, 1.0) / mag2(1.0, a.sqrt() / q, a),
+    };
+    10.0 * ratio.log10()
 }

@@ -4,8 +4,29 @@
 //! to be committed. Same song and rate in, same samples out, on any machine.
 
 use std::f64::consts::PI;
+use std::path::Path;
 
-use crate::dsp::dither::Rng;
+/// SplitMix64, seeded per song: the same notes and noise on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let z = self.0;
+        let z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [-0.5, 0.5).
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) - 0.5
+    }
+}
 
 /// One song's recipe.
 #[derive(Debug, Clone)]
@@ -319,4 +340,108 @@ pub fn sample_album_songs() -> Vec<Song> {
             drive: 0.5,
         },
     ]
+}
+
+// Writing the music as WAV files.
+
+#[derive(Clone, Copy)]
+enum Fmt {
+    I16,
+    I24,
+    F32,
+}
+
+fn write_wav(path: &Path, rate: u32, ch: &[Vec<f32>], fmt: Fmt) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let (bits, sf) = match fmt {
+        Fmt::I16 => (16, hound::SampleFormat::Int),
+        Fmt::I24 => (24, hound::SampleFormat::Int),
+        Fmt::F32 => (32, hound::SampleFormat::Float),
+    };
+    let spec = hound::WavSpec {
+        channels: ch.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: sf,
+    };
+    let err = |e: hound::Error| format!("{}: {e}", path.display());
+    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
+    let scale = (1i64 << (bits - 1)) as f64;
+    for i in 0..ch[0].len() {
+        for c in ch {
+            let x = c[i];
+            match fmt {
+                Fmt::F32 => w.write_sample(x).map_err(err)?,
+                _ => w
+                    .write_sample((x as f64 * scale).round().clamp(-scale, scale - 1.0) as i32)
+                    .map_err(err)?,
+            }
+        }
+    }
+    w.finalize().map_err(err)
+}
+
+/// The sample album's premasters (`DIR/mixes/*.wav`) and the stems of its
+/// fifth track (`DIR/stems/05/*.wav`).
+pub fn write_sample_album(dir: &Path) -> Result<(), String> {
+    let songs = sample_album_songs();
+    // Formats a real album arrives in: 24-bit, 16-bit, float, 48 kHz.
+    let plan: [(&str, u32, Fmt); 4] = [
+        ("01-night-drive.wav", 44100, Fmt::I24),
+        ("02-slow-bloom.wav", 44100, Fmt::I16),
+        ("03-underpass.wav", 48000, Fmt::F32),
+        ("04-hot-wire.wav", 44100, Fmt::I24),
+    ];
+    for ((name, rate, fmt), song) in plan.iter().zip(&songs) {
+        let mix = render(song, *rate);
+        write_wav(&dir.join("mixes").join(name), *rate, &mix, *fmt)?;
+    }
+    let stems = render_stems(&songs[4], 48000);
+    for (name, st) in STEM_NAMES.iter().zip(&stems) {
+        write_wav(&dir.join("stems/05").join(format!("{name}.wav")), 48000, st, Fmt::I24)?;
+    }
+    Ok(())
+}
+
+/// `tracks` premasters of `seconds` each (`DIR/NN.wav`) and their `DIR/album.yaml`, for benchmarks.
+pub fn write_long_album(dir: &Path, tracks: usize, seconds: f64) -> Result<(), String> {
+    let base = sample_album_songs();
+    let mut yaml = String::from(
+        "version: 1\nalbum: {title: Benchmark Album, artist: lathe-synth}\ntarget: {preset: streaming, mode: album}\ndeliverables:\n  - {name: streaming, format: wav, sample_rate: 44100, bit_depth: 24}\ntracks:\n",
+    );
+    for i in 0..tracks {
+        let song = Song { seed: 100 + i as u64, seconds, ..base[i % base.len()].clone() };
+        // The formats premasters arrive in: 24-bit, 16-bit and float, at 44.1 and 48 kHz.
+        let (rate, fmt) = [(44100, Fmt::I24), (48000, Fmt::I16), (44100, Fmt::F32), (48000, Fmt::I24)][i % 4];
+        let name = format!("{:02}.wav", i + 1);
+        write_wav(&dir.join(&name), rate, &render(&song, rate), fmt)?;
+        yaml.push_str(&format!("  - {{title: Track {}, mix: {name}}}\n", i + 1));
+    }
+    std::fs::write(dir.join("album.yaml"), yaml).map_err(|e| e.to_string())
+}
+
+/// One track of `count` 48 kHz stems of `seconds` each and its `DIR/album.yaml`.
+pub fn write_stems_track(dir: &Path, count: usize, seconds: f64) -> Result<(), String> {
+    let base = sample_album_songs();
+    let mut yaml = String::from(
+        "version: 1\nalbum: {title: Stems Benchmark, artist: lathe-synth}\ntarget: {preset: streaming, mode: track}\ndeliverables:\n  - {name: streaming, format: wav, sample_rate: 44100, bit_depth: 24}\ntracks:\n  - title: Many Stems\n    stems:\n",
+    );
+    let mut written = 0;
+    let mut song_index = 0;
+    while written < count {
+        let song = Song { seed: 500 + song_index as u64, seconds, ..base[song_index % base.len()].clone() };
+        for (name, st) in STEM_NAMES.iter().zip(render_stems(&song, 48000)) {
+            if written == count {
+                break;
+            }
+            let file = format!("{:02}-{name}.wav", written + 1);
+            write_wav(&dir.join(&file), 48000, &st, Fmt::I24)?;
+            yaml.push_str(&format!("      - {{name: {name}-{}, file: {file}, gain_db: -6}}\n", written + 1));
+            written += 1;
+        }
+        song_index += 1;
+    }
+    std::fs::write(dir.join("album.yaml"), yaml).map_err(|e| e.to_string())
 }
