@@ -12,15 +12,16 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
 use lathe::audio::resample::resample;
+use lathe::dsp::Stereo;
 use lathe::dsp::biquad::Shape;
 use lathe::dsp::compressor::{self, CompressorSettings};
 use lathe::dsp::dither::{DitherKind, quantize};
 use lathe::dsp::eq::{Band, BandChannel, Eq};
 use lathe::dsp::limiter::{self, LimiterSettings};
+use lathe::dsp::loudness;
 use lathe::dsp::{oversample, spectrum, stereo};
-use lathe::loudness;
 use lathe::manifest::{Chain, Deliverable, SampleFormat};
-use lathe::render::{RenderSpec, pre_gain, render};
+use lathe::pipeline::{RenderSpec, render};
 
 const RATE: u32 = 44100;
 
@@ -118,11 +119,7 @@ fn chain(c: &mut Criterion) {
         deliverables: &deliverables,
         seed: 1,
     };
-    let gain_db = {
-        let mut y = x.clone();
-        pre_gain(&chain, RATE, &mut y);
-        render(y, RATE, &spec).unwrap().gain_db
-    };
+    let gain_db = { render(Stereo::from_channels(x.clone()), RATE, &spec).unwrap().gain_db };
     let settings = LimiterSettings {
         ceiling_dbtp: -1.0,
         lookahead_ms: chain.limiter.lookahead_ms,
@@ -131,19 +128,16 @@ fn chain(c: &mut Criterion) {
     };
     g.bench_function("default_chain_one_pass", |b| {
         b.iter(|| {
-            let mut y = x.clone();
-            pre_gain(&chain, RATE, &mut y);
+            let mut y = Stereo::from_channels(x.clone());
+            chain.pre_gain(RATE, &mut y);
+            let mut y = y.into_channels();
             lathe::dsp::apply_gain_db(&mut y, gain_db);
             limiter::process(&settings, RATE, &mut y);
             black_box(y.iter().map(|c| quantize(c, 24, DitherKind::Tpdf, 1)).collect::<Vec<_>>())
         })
     });
     g.bench_function("default_chain_render_to_minus_14", |b| {
-        b.iter(|| {
-            let mut y = x.clone();
-            pre_gain(&chain, RATE, &mut y);
-            black_box(render(y, RATE, &spec).unwrap().passes)
-        })
+        b.iter(|| black_box(render(Stereo::from_channels(x.clone()), RATE, &spec).unwrap().passes))
     });
     g.finish();
 }

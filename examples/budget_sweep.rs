@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use lathe::dsp::limiter::{self, LimiterSettings};
-use lathe::loudness::BlockEnergies;
+use lathe::dsp::loudness::BlockEnergies;
 
 const RATE: u32 = 44100;
 
@@ -23,9 +23,11 @@ fn energies(x: &[Vec<f32>]) -> BlockEnergies {
 fn main() -> Result<(), lathe::Error> {
     for path in std::env::args().skip(1) {
         let (audio, _) = lathe::audio::decode::decode(Path::new(&path))?;
-        let audio = audio.into_stereo();
-        let mut x = lathe::audio::resample::resample(&audio.channels, audio.sample_rate, RATE)?;
-        lathe::render::pre_gain(&lathe::manifest::Chain::default(), RATE, &mut x);
+        let rate = audio.sample_rate;
+        let pair = audio.into_stereo();
+        let mut x = lathe::dsp::Stereo::from_channels(lathe::audio::resample::resample(&pair, rate, RATE)?);
+        lathe::dsp::chain::Chain::default().pre_gain(RATE, &mut x);
+        let x = x.into_channels();
         let before = energies(&x);
         let (pre_lufs, pre_lra) = (before.integrated(), before.lra());
         let lim = LimiterSettings::default();

@@ -7,11 +7,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audio::decode::decode;
+use crate::dsp::loudness::{self, BlockEnergies};
+use crate::dsp::scan::scan;
 use crate::error::{Error, Result};
-use crate::loudness::{self, BlockEnergies};
-use crate::manifest::preset;
-use crate::qc::checks::{self, Check, Severity, Thresholds};
-use crate::qc::report::num;
+use crate::manifest::{defaults, preset};
+use crate::qc::{self, Check, Severity, Thresholds};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
@@ -70,7 +70,7 @@ pub fn load_target(name_or_path: &str) -> Result<DeliveryTarget> {
         (Some(l), Some(tp)) => Ok(DeliveryTarget {
             name: name_or_path.to_string(),
             loudness_lufs: l,
-            tolerance_lu: t.tolerance_lu.unwrap_or(crate::manifest::DEFAULT_TOLERANCE_LU),
+            tolerance_lu: t.tolerance_lu.unwrap_or(defaults::TOLERANCE_LU),
             true_peak_dbtp: tp,
         }),
         _ => Err(Error::Usage(format!(
@@ -79,38 +79,20 @@ pub fn load_target(name_or_path: &str) -> Result<DeliveryTarget> {
     }
 }
 
+/// `master.loudness` and `master.true_peak` of a delivered file: the
+/// pipeline's own check, with no gain bound to explain a miss.
 fn target_checks(f: &FileReport, t: &DeliveryTarget) -> Vec<Check> {
-    let mut out = Vec::new();
-    let dev = f.integrated_lufs - t.loudness_lufs;
-    if dev.is_nan() || dev.abs() > t.tolerance_lu {
-        out.push(Check {
-            id: "master.loudness".into(),
-            severity: Severity::Fail,
-            message: format!(
-                "{:.2} LUFS is {dev:+.2} LU from the {} target of {:.1} LUFS (±{} LU)",
-                f.integrated_lufs, t.name, t.loudness_lufs, t.tolerance_lu
-            ),
-            value: f.integrated_lufs.is_finite().then_some(f.integrated_lufs),
-            threshold: Some(t.loudness_lufs),
-        });
-    }
-    if f.true_peak_dbtp > t.true_peak_dbtp {
-        out.push(Check {
-            id: "master.true_peak".into(),
-            severity: Severity::Fail,
-            message: format!(
-                "true peak {:.2} dBTP is over the {} ceiling of {:.1} dBTP",
-                f.true_peak_dbtp, t.name, t.true_peak_dbtp
-            ),
-            value: Some(f.true_peak_dbtp),
-            threshold: Some(t.true_peak_dbtp),
-        });
-    }
-    out
+    let target = qc::master::Target {
+        name: &t.name,
+        loudness_lufs: t.loudness_lufs,
+        tolerance_lu: t.tolerance_lu,
+        ceiling_dbtp: t.true_peak_dbtp,
+    };
+    qc::master::on_target(f.integrated_lufs, f.true_peak_dbtp, &target, None)
 }
 
 /// Measures and checks every file. Files are independent and run in parallel.
-pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<AnalyzeReport> {
+pub fn analyze_files(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<AnalyzeReport> {
     let th = Thresholds::default();
     let results: Vec<Result<(FileReport, BlockEnergies)>> = files
         .par_iter()
@@ -118,7 +100,7 @@ pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<Anal
             let (audio, fmt) = decode(path)?;
             let (m, energies) = loudness::measure(&audio.channels, audio.sample_rate)
                 .map_err(|e| Error::audio(path, e.to_string()))?;
-            let scan = checks::scan(&audio.channels, th.get("premaster.clipping.min_run") as usize);
+            let scan = scan(&audio.channels, th.min_clip_run());
             let mut report = FileReport {
                 path: path.display().to_string(),
                 integrated_lufs: m.integrated_lufs,
@@ -133,7 +115,7 @@ pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<Anal
                 channels: fmt.channels,
                 duration_s: m.duration_s,
                 codec: fmt.codec.clone(),
-                checks: checks::premaster(&fmt, &m, &scan, &th),
+                checks: qc::premaster::checks(&fmt, &m, &scan, &th),
             };
             if let Some(t) = &target {
                 report.checks.extend(target_checks(&report, t));
@@ -147,7 +129,7 @@ pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<Anal
         (BlockEnergies::pooled_integrated(&parts), BlockEnergies::pooled_lra(&parts));
     let passed = target.is_none()
         || results.iter().all(|(f, _)| {
-            !f.checks.iter().any(|c| c.id.starts_with("master.") && c.severity == Severity::Fail)
+            !f.checks.iter().any(|c| c.id.family() == "master" && c.severity == Severity::Fail)
         });
     Ok(AnalyzeReport {
         files: results.into_iter().map(|(f, _)| f).collect(),
@@ -155,47 +137,4 @@ pub fn analyze(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<Anal
         target,
         passed,
     })
-}
-
-/// The readable table of `lathe analyze` without `--json`.
-pub fn table(r: &AnalyzeReport) -> String {
-    let mut s = format!(
-        "{:>8} {:>6} {:>7} {:>7} {:>7} {:>6} {:>7} {:>9}  file\n",
-        "LUFS", "LRA", "dBTP", "dBFS", "M max", "PLR", "rate", "bits/ch"
-    );
-    for f in &r.files {
-        s.push_str(&format!(
-            "{:>8} {:>6} {:>7} {:>7} {:>7} {:>6} {:>7} {:>9}  {}\n",
-            num(f.integrated_lufs, 2),
-            num(f.lra_lu, 1),
-            num(f.true_peak_dbtp, 2),
-            num(f.sample_peak_dbfs, 2),
-            num(f.momentary_max_lufs, 1),
-            num(f.plr_db, 1),
-            f.sample_rate,
-            format!("{}/{}", f.bit_depth.map_or("-".into(), |b| b.to_string()), f.channels),
-            f.path
-        ));
-        for c in &f.checks {
-            s.push_str(&format!("         {:>4} {}: {}\n", c.severity.label(), c.id, c.message));
-        }
-    }
-    if r.files.len() > 1 {
-        s.push_str(&format!(
-            "album (pooled): {} LUFS, LRA {} LU\n",
-            num(r.album.integrated_lufs, 2),
-            num(r.album.lra_lu, 1)
-        ));
-    }
-    if let Some(t) = &r.target {
-        s.push_str(&format!(
-            "target {}: {:.1} LUFS ±{} LU, ceiling {:.1} dBTP: {}\n",
-            t.name,
-            t.loudness_lufs,
-            t.tolerance_lu,
-            t.true_peak_dbtp,
-            if r.passed { "all files pass" } else { "FAILED" }
-        ));
-    }
-    s
 }

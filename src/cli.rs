@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use lathe::qc::report::ReportFormat;
+use lathe::report::ReportFormat;
 
 #[derive(Debug, Parser)]
 #[command(

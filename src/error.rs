@@ -2,7 +2,7 @@
 //! maps them to exit codes: input errors exit 2 (found before anything is
 //! written), [`Error::Output`] 3 (the outputs could not be written).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A problem with the album manifest or a preset, located in its file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -81,3 +81,22 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a path is, for an error about a file that is not a regular one.
+pub(crate) fn file_kind(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = std::fs::metadata(path).ok()?.file_type();
+    if t.is_file() {
+        None
+    } else if t.is_dir() {
+        Some("a directory")
+    } else if t.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else if t.is_block_device() || t.is_char_device() {
+        Some("a device")
+    } else {
+        Some("not a regular file")
+    }
+}

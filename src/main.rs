@@ -2,10 +2,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lathe::pipeline::{self, MasterOptions};
-use lathe::progress::Progress;
-use lathe::qc::checks::Severity;
-use lathe::qc::report::summary_table;
-use lathe::{Error, analyze, manifest};
+use lathe::qc::{self, Severity};
+use lathe::report::text;
+use lathe::{Error, Progress, manifest};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -25,7 +24,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let progress = Progress::new(quiet);
             let opts = MasterOptions { out_dir: out, jobs, reports: cli::unique(report) };
             let (report, out) = pipeline::master(&album, &opts, &progress)?;
-            print!("{}", summary_table(&report));
+            print!("{}", text::summary_table(&report));
             for d in &album.deliverables {
                 println!("masters: {}", out.join(&d.name).display());
             }
@@ -43,34 +42,21 @@ fn run(cli: Cli) -> Result<u8, Error> {
             pipeline::preflight(&album, &pipeline::out_dir(&album, &opts), &opts.reports, &analyses)?;
             let mut failed = false;
             for (t, a) in album.tracks.iter().zip(&analyses) {
-                let m = &a.measurement;
-                println!(
-                    "{:02} {}: {:.1} LUFS, {:.1} dBTP, peak {:.1} dBFS, LRA {:.1} LU, {} Hz",
-                    t.number,
-                    lathe::manifest::printable(&t.title),
-                    m.integrated_lufs,
-                    m.true_peak_dbtp,
-                    m.sample_peak_dbfs,
-                    m.lra_lu,
-                    a.format.sample_rate
-                );
                 let mut checks = a.checks.clone();
-                lathe::qc::checks::apply_fail_on(&mut checks, &album.qc.fail_on);
-                for c in &checks {
-                    failed |= c.severity == Severity::Fail;
-                    println!("   {:>4} {}: {}", c.severity.label(), c.id, c.message);
-                }
+                qc::apply_fail_on(&mut checks, &album.qc.fail_on);
+                failed |= checks.iter().any(|c| c.severity == Severity::Fail);
+                print!("{}", text::check_track(t, &a.measurement, a.format.sample_rate, &checks));
             }
             println!("check: {}", if failed { "FAILED" } else { "passed" });
             Ok(failed as u8)
         }
         Command::Analyze { files, json, target } => {
-            let target = target.as_deref().map(analyze::load_target).transpose()?;
-            let report = analyze::analyze(&files, target)?;
+            let target = target.as_deref().map(lathe::load_target).transpose()?;
+            let report = lathe::analyze_files(&files, target)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report).expect("report serializes"));
             } else {
-                print!("{}", analyze::table(&report));
+                print!("{}", text::analyze_table(&report));
             }
             Ok(if report.passed { 0 } else { 1 })
         }
@@ -84,7 +70,7 @@ fn main() -> ExitCode {
     if let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) {
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
-                lathe::pipeline::commit::abandon_live_staging();
+                lathe::pipeline::abandon_live_staging();
                 eprintln!(
                     "lathe: stopped by signal {sig}; the output folder holds the previous run, untouched"
                 );

@@ -38,7 +38,7 @@ impl Reader {
     /// Opens and probes a file. More than two channels and an empty file are errors.
     pub fn open(path: &Path) -> Result<Reader> {
         // A FIFO or a device would block or never end: refused before it is opened.
-        if let Some(kind) = crate::manifest::file_kind(path) {
+        if let Some(kind) = crate::error::file_kind(path) {
             return Err(Error::audio(path, format!("is {kind}, not an audio file")));
         }
         let file = File::open(path).map_err(|e| Error::audio(path, format!("cannot open: {e}")))?;

@@ -9,6 +9,34 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// How a deliverable stores samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleFormat {
+    Int16,
+    Int24,
+    Float32,
+}
+
+impl SampleFormat {
+    pub fn bits(self) -> u32 {
+        match self {
+            SampleFormat::Int16 => 16,
+            SampleFormat::Int24 => 24,
+            SampleFormat::Float32 => 32,
+        }
+    }
+}
+
+/// One release format: a folder of masters at one rate and sample format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deliverable {
+    pub name: String,
+    /// `None`: the premaster's rate.
+    pub sample_rate: Option<u32>,
+    pub format: SampleFormat,
+    pub dither: crate::dsp::dither::DitherKind,
+}
+
 /// Samples ready for a file: integers already dithered and quantized, or floats.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pcm {
@@ -53,7 +81,7 @@ impl Pcm {
 
     /// Size of the WAV file this would make, in bytes.
     pub fn wav_size(&self) -> u64 {
-        44 + self.frames() as u64 * self.channel_count() as u64 * (self.bits() as u64 / 8)
+        wav_bytes(self.frames() as u64, self.channel_count(), self.bits())
     }
 }
 
@@ -62,6 +90,13 @@ const PACK_FRAMES: usize = 8192;
 
 /// WAV (RIFF) sizes are 32-bit.
 pub const WAV_MAX_BYTES: u64 = u32::MAX as u64;
+
+/// The size of a WAV file of `frames` frames: the one rule both the
+/// preflight (before anything renders) and the writer hold against
+/// [`WAV_MAX_BYTES`].
+pub fn wav_bytes(frames: u64, channels: usize, bits: u32) -> u64 {
+    44 + frames * channels as u64 * (bits as u64 / 8)
+}
 
 /// Writes `pcm` as a new WAV file at `path` (which must not exist), synced.
 pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {

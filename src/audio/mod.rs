@@ -3,6 +3,9 @@
 pub mod decode;
 pub mod encode;
 pub mod resample;
+pub mod stems;
+
+use crate::dsp::Stereo;
 
 /// Planar float audio: one `Vec<f32>` per channel, full scale ±1.0.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,12 +24,8 @@ impl Audio {
     }
 
     /// The same audio as a stereo pair: mono becomes dual mono.
-    pub fn into_stereo(mut self) -> Audio {
-        if self.channels.len() == 1 {
-            let mono = self.channels[0].clone();
-            self.channels.push(mono);
-        }
-        self
+    pub fn into_stereo(self) -> Stereo {
+        Stereo::from_channels(self.channels)
     }
 }
 

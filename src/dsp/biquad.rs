@@ -4,7 +4,8 @@
 use std::f64::consts::PI;
 
 /// The filter shapes of the cookbook that a mastering EQ uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Shape {
     Highpass,
     Lowpass,

@@ -4,7 +4,8 @@
 use super::biquad::{Biquad, Coefficients, Shape};
 
 /// Which part of the stereo image a band works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BandChannel {
     #[default]
     Stereo,

@@ -2,12 +2,15 @@
 //! settings and samples in, samples (and stats) out.
 
 pub mod biquad;
+pub mod chain;
 pub mod compressor;
 pub mod dither;
 pub mod eq;
 pub mod kweight;
 pub mod limiter;
+pub mod loudness;
 pub mod oversample;
+pub mod scan;
 pub mod spectrum;
 pub mod stereo;
 
@@ -30,5 +33,32 @@ pub fn apply_gain_db(channels: &mut [Vec<f32>], db: f64) {
         for s in ch.iter_mut() {
             *s = (*s as f64 * g) as f32;
         }
+    }
+}
+
+/// A stereo pair of planar channels, left then right, of equal length: what
+/// the mastering chain works on (a mono premaster arrives as dual mono).
+/// It reads as a slice of two channels wherever any channel count will do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stereo(pub [Vec<f32>; 2]);
+
+impl Stereo {
+    /// Left and right; a single channel becomes dual mono.
+    pub fn from_channels(mut channels: Vec<Vec<f32>>) -> Stereo {
+        let left = channels.remove(0);
+        let right = if channels.is_empty() { left.clone() } else { channels.remove(0) };
+        Stereo([left, right])
+    }
+
+    pub fn into_channels(self) -> Vec<Vec<f32>> {
+        self.0.into()
+    }
+}
+
+impl std::ops::Deref for Stereo {
+    type Target = [Vec<f32>];
+
+    fn deref(&self) -> &[Vec<f32>] {
+        &self.0
     }
 }

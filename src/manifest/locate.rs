@@ -1,9 +1,15 @@
-//! Finds where a key path (`tracks[1].stems[0].gain_db`) stands in a YAML
-//! document, so that errors found after parsing still point at a line and column.
+//! Errors that point at the manifest: where a key path
+//! (`tracks[1].stems[0].gain_db`) stands in a YAML document, so that errors
+//! found after parsing still give a line and column, and serde_yaml_ng's
+//! own errors turned into the same located form.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use saphyr_parser::{Event, Parser};
+use serde::de::DeserializeOwned;
+
+use crate::error::ManifestError;
 
 /// Positions (1-based line, 1-based column) of every node in the document, by key path.
 pub struct Locator {
@@ -82,6 +88,75 @@ fn walk<'a>(
         }
         _ => {}
     }
+}
+
+/// Makes text from the manifest safe for a one-line error: control characters
+/// (a key can span lines in YAML) are escaped, and very long text is cut.
+fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 300 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A YAML text being read, for locating errors.
+pub(crate) struct Source<'a> {
+    pub file: &'a Path,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn error(&self, path: &str, message: impl Into<String>) -> ManifestError {
+        let (line, column) = Locator::new(self.text).find(path);
+        ManifestError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            path: one_line(path),
+            message: one_line(&message.into()),
+        }
+    }
+}
+
+/// Deserializes with serde_yaml_ng, turning its error into a located one.
+pub(crate) fn parse_yaml<T: DeserializeOwned>(src: &Source) -> Result<T, ManifestError> {
+    serde_yaml_ng::from_str::<T>(src.text).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        let mut text = e.to_string();
+        if let Some(i) = text.rfind(" at line ") {
+            text.truncate(i);
+        }
+        // serde_yaml_ng says "path: message"; the key path goes in its own field.
+        let (mut path, mut message) = match text.split_once(": ") {
+            Some((p, m)) if !p.contains(' ') => (p.to_string(), m.to_string()),
+            _ => (String::new(), text.clone()),
+        };
+        if let Some(rest) = message.strip_prefix("unknown field `")
+            && let Some((key, expected)) = rest.split_once('`')
+        {
+            path = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+            message = format!("unknown key `{key}`{}", expected.replacen(", expected", "; expected", 1));
+        }
+        if message.starts_with("missing field") {
+            message = message.replacen("missing field", "missing key", 1);
+        }
+        ManifestError {
+            file: src.file.to_path_buf(),
+            line,
+            column,
+            path: one_line(&path),
+            message: one_line(&message),
+        }
+    })
 }
 
 #[cfg(test)]

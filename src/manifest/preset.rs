@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::raw::RawPreset;
-use super::{Source, parse_yaml};
+use super::locate::{Source, parse_yaml};
+use super::schema::RawPreset;
 use crate::error::ManifestError;
 
 /// Built-in presets: name and text of `configs/NAME.yaml`.
@@ -32,13 +32,13 @@ pub fn load(name_or_path: &str, base_dir: &Path) -> Result<RawPreset, Option<Man
     if !path.exists() {
         return Err(None);
     }
-    let text = super::read_yaml_file(&path).map_err(|e| {
+    let text = super::read::read_yaml_file(&path).map_err(|e| {
         let message = e.to_string();
         let message = message.strip_prefix(&format!("{}: ", path.display())).unwrap_or(&message).to_string();
         Some(ManifestError { file: path.clone(), line: 1, column: 1, path: String::new(), message })
     })?;
     let src = Source { file: &path, text: &text };
-    super::screen(&src).map_err(Some)?;
+    super::read::screen(&src).map_err(Some)?;
     let preset = parse_yaml::<RawPreset>(&src).map_err(Some)?;
     if preset.target.preset.is_some() {
         return Err(Some(src.error("target.preset", "a preset cannot name another preset")));

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Analysis;
+use super::analyze::Analysis;
 use crate::error::{Error, Result};
 use crate::manifest::Album;
-use crate::qc::report::ReportFormat;
+use crate::report::ReportFormat;
 
 /// Every validation that needs the analyses but writes nothing.
 pub fn preflight(album: &Album, out: &Path, reports: &[ReportFormat], analyses: &[Analysis]) -> Result<()> {
@@ -29,7 +29,8 @@ fn wav_limits(album: &Album, analyses: &[Analysis]) -> Result<()> {
         for d in &album.deliverables {
             let rate = d.sample_rate.unwrap_or(an.format.sample_rate);
             let frames = (an.measurement.duration_s * rate as f64).ceil() as u64;
-            let bytes = 44 + frames * 2 * (d.format.bits() as u64 / 8);
+            // Masters are stereo pairs (a mono premaster is written as dual mono).
+            let bytes = crate::audio::encode::wav_bytes(frames, 2, d.format.bits());
             if bytes > crate::audio::encode::WAV_MAX_BYTES {
                 return Err(Error::Usage(format!(
                     "{}: the `{}` master would be {:.2} GiB, past the 4 GiB a WAV file can hold; use a lower rate or bit depth, or split the track",

@@ -3,39 +3,36 @@
 
 use std::path::PathBuf;
 
-use super::{Analysis, Mastered, display_path};
-use crate::album::HeldBack;
+use super::album::{AlbumPlan, loudest};
+use super::analyze::Analysis;
+use super::display_path;
+use super::master::Mastered;
+use crate::audio::stems::StemFacts;
 use crate::dsp::dither::DitherKind;
+use crate::dsp::loudness;
 use crate::error::Result;
-use crate::loudness;
 use crate::manifest::{Album, AlbumAnchor, Mode, SampleFormat, Track};
-use crate::qc::checks::{self, Check, GainBound, HeldBackFacts, OutputFacts, Severity, Thresholds};
-use crate::qc::report::*;
-use crate::stems::StemFacts;
+use crate::qc::album::HeldBackFacts;
+use crate::qc::master::{GainBound, Target};
+use crate::qc::{self, Check, Severity, Thresholds};
+use crate::report::*;
 
-/// What the album rule decided.
-pub(super) struct AlbumPlan {
-    pub gain_db: f64,
-    pub pooled_premaster_lufs: f64,
-    pub passes: usize,
-    pub held_back: Option<HeldBack>,
-}
-
-pub(super) fn build_report(
+/// The report of a run, from what the phases handed on.
+pub(super) fn build(
     album: &Album,
     paths: &[Vec<PathBuf>],
     analyses: &[Analysis],
     mastered: &[Mastered],
     plan: &AlbumPlan,
 ) -> Result<Report> {
-    let th = Thresholds(album.qc.thresholds.clone());
+    let th = &album.qc.thresholds;
     let tracks: Vec<TrackReport> = album
         .tracks
         .iter()
         .zip(analyses)
         .zip(mastered)
         .zip(paths)
-        .map(|(((track, an), m), tpaths)| track_report(album, track, an, m, tpaths, &th))
+        .map(|(((track, an), m), tpaths)| track_report(album, track, an, m, tpaths))
         .collect();
 
     let deliverables = deliverable_reports(album, mastered)?;
@@ -47,12 +44,12 @@ pub(super) fn build_report(
 
     let mut album_checks = Vec::new();
     let rates: Vec<u32> = analyses.iter().map(|a| a.format.sample_rate).collect();
-    album_checks.extend(checks::album_sample_rates(&rates));
+    album_checks.extend(qc::album::sample_rates(&rates));
     if album.target.mode == Mode::Album {
-        album_checks.extend(album_loudness_checks(album, analyses, mastered, plan, &deliverables, &th));
+        album_checks.extend(album_loudness_checks(album, analyses, mastered, plan, &deliverables, th));
     }
-    album_checks.push(checks::album_spread(spread, &th));
-    checks::apply_fail_on(&mut album_checks, &album.qc.fail_on);
+    album_checks.push(qc::album::spread(spread, th));
+    qc::apply_fail_on(&mut album_checks, &album.qc.fail_on);
 
     let is_album = album.target.mode == Mode::Album;
     let mut report = Report {
@@ -113,113 +110,35 @@ fn album_loudness_checks(
     // (offset included) is the one put on the target.
     let pre: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
     let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
-    let (k, _) = crate::album::loudest(&pre, &offsets);
-    let loudest = format!("its loudest track ({} `{}`)", album.tracks[k].number, album.tracks[k].title);
+    let (k, _) = loudest(&pre, &offsets);
+    let loudest_track = format!("its loudest track ({} `{}`)", album.tracks[k].number, album.tracks[k].title);
     deliverables
         .iter()
         .enumerate()
         .filter_map(|(i, d)| match album.target.album_anchor {
             AlbumAnchor::Pooled => {
-                checks::album_loudness(&d.name, "the album", d.integrated_lufs, target, held.as_ref(), th)
+                qc::album::loudness(&d.name, "the album", d.integrated_lufs, target, held.as_ref(), th)
             }
             AlbumAnchor::Loudest => {
                 let lufs = mastered[k].outputs[i].measurement.integrated_lufs;
-                checks::album_loudness(&d.name, &loudest, lufs, target, held.as_ref(), th)
+                qc::album::loudness(&d.name, &loudest_track, lufs, target, held.as_ref(), th)
             }
         })
         .collect()
 }
 
-fn track_report(
-    album: &Album,
-    track: &Track,
-    an: &Analysis,
-    m: &Mastered,
-    paths: &[PathBuf],
-    th: &Thresholds,
-) -> TrackReport {
-    let budget = track.chain.limiter.budget;
-    let bound = GainBound { bound: m.bound, needed: m.needed, budget, max_gain_db: album.target.max_gain_db };
-    let mut checks = an.checks.clone();
-    let mut outputs = Vec::new();
-    for ((d, o), path) in album.deliverables.iter().zip(&m.outputs).zip(paths) {
-        let meas = &o.measurement;
-        checks.extend(checks::master_output(
-            &OutputFacts {
-                deliverable: &d.name,
-                integrated_lufs: meas.integrated_lufs,
-                true_peak_dbtp: meas.true_peak_dbtp,
-                full_scale_samples: o.full_scale_samples,
-            },
-            m.target_lufs,
-            album.target.true_peak_dbtp,
-            &bound,
-            th,
-        ));
-        outputs.push(OutputReport {
-            deliverable: d.name.clone(),
-            path: path.display().to_string(),
-            sample_rate: o.sample_rate,
-            bit_depth: d.format.bits(),
-            integrated_lufs: meas.integrated_lufs,
-            true_peak_dbtp: meas.true_peak_dbtp,
-            sample_peak_dbfs: meas.sample_peak_dbfs,
-            lra_lu: meas.lra_lu,
-            duration_s: meas.duration_s,
-            frames: (meas.duration_s * o.sample_rate as f64).round() as usize,
-        });
-    }
+fn track_report(album: &Album, track: &Track, an: &Analysis, m: &Mastered, paths: &[PathBuf]) -> TrackReport {
     let primary = &m.outputs[0].measurement;
     let pm = &an.measurement;
-    checks.extend(checks::master_dynamics(pm.lra_lu, primary.lra_lu, m.limiter.max_gain_reduction_db, th));
-    checks::apply_fail_on(&mut checks, &album.qc.fail_on);
     let lim = &m.limiter;
     TrackReport {
         index: track.number,
         title: track.title.clone(),
         kind: track.kind(),
-        premaster: PremasterReport {
-            path: track.inputs().iter().map(|p| display_path(album, p)).collect::<Vec<_>>().join(", "),
-            codec: an.format.codec.clone(),
-            integrated_lufs: pm.integrated_lufs,
-            true_peak_dbtp: pm.true_peak_dbtp,
-            sample_peak_dbfs: pm.sample_peak_dbfs,
-            lra_lu: pm.lra_lu,
-            plr_db: pm.plr_db(),
-            momentary_max_lufs: pm.momentary_max_lufs,
-            short_term_max_lufs: pm.short_term_max_lufs,
-            sample_rate: an.format.sample_rate,
-            bit_depth: an.format.bit_depth,
-            channels: an.format.channels,
-            duration_s: pm.duration_s,
-        },
-        master: MasterReport {
-            target_lufs: m.target_lufs,
-            integrated_lufs: primary.integrated_lufs,
-            short_of_target_lu: (m.target_lufs - primary.integrated_lufs).max(0.0),
-            limited_by: m.bound,
-            true_peak_dbtp: primary.true_peak_dbtp,
-            lra_lu: primary.lra_lu,
-            lra_loss_lu: pm.lra_lu - primary.lra_lu,
-            gain_db: m.rendered_gain_db,
-            max_limiting_db: lim.max_gain_reduction_db,
-            sustained_limiting_db: lim.sustained_gain_reduction_db,
-            mean_limiting_db: lim.mean_gain_reduction_db,
-            limiting_seconds_over_1db: lim.seconds_over_1db,
-            limiting_seconds_over_3db: lim.seconds_over_3db,
-            limiting_seconds_over_6db: lim.seconds_over_6db,
-            limiting_budget: BudgetReport { sustained_db: budget.sustained_db, peak_db: budget.peak_db },
-            needed: m.needed.map(|n| NeededReport {
-                gain_db: n.gain_db,
-                sustained_limiting_db: n.sustained_db,
-                max_limiting_db: n.peak_db,
-            }),
-            compressor_max_gain_reduction_db: m.compressor.map(|c| c.max_gain_reduction_db),
-            compressor_mean_gain_reduction_db: m.compressor.map(|c| c.mean_gain_reduction_db),
-            passes: m.passes,
-        },
-        outputs,
-        checks,
+        premaster: premaster_report(album, track, an),
+        master: master_report(track, an, m),
+        outputs: output_reports(album, m, paths),
+        checks: track_checks(album, track, an, m),
         stems: an.stems.as_ref().map(|facts| facts.iter().map(|f| stem_report(album, f)).collect()),
         plots: TrackPlots {
             hop_s: loudness::HOP_S,
@@ -229,6 +148,107 @@ fn track_report(
             premaster_spectrum: an.spectrum.clone(),
             master_spectrum: m.spectrum.clone(),
         },
+    }
+}
+
+/// The premaster's checks, then each written master's, then the dynamics.
+fn track_checks(album: &Album, track: &Track, an: &Analysis, m: &Mastered) -> Vec<Check> {
+    let th = &album.qc.thresholds;
+    let bound = GainBound {
+        bound: m.bound,
+        needed: m.needed,
+        budget: track.chain.limiter.budget,
+        max_gain_db: album.target.max_gain_db,
+    };
+    let mut checks = an.checks.clone();
+    for (d, o) in album.deliverables.iter().zip(&m.outputs) {
+        let target = Target {
+            name: &d.name,
+            loudness_lufs: m.target_lufs,
+            tolerance_lu: th.get(qc::Threshold::LoudnessToleranceLu),
+            ceiling_dbtp: album.target.true_peak_dbtp,
+        };
+        let meas = &o.measurement;
+        checks.extend(qc::master::on_target(
+            meas.integrated_lufs,
+            meas.true_peak_dbtp,
+            &target,
+            Some(&bound),
+        ));
+        checks.extend(qc::master::clipping(&d.name, o.full_scale_samples));
+    }
+    let (pre, master) = (an.measurement.lra_lu, m.outputs[0].measurement.lra_lu);
+    checks.extend(qc::master::dynamics(pre, master, m.limiter.max_gain_reduction_db, th));
+    qc::apply_fail_on(&mut checks, &album.qc.fail_on);
+    checks
+}
+
+fn output_reports(album: &Album, m: &Mastered, paths: &[PathBuf]) -> Vec<OutputReport> {
+    (album.deliverables.iter().zip(&m.outputs).zip(paths))
+        .map(|((d, o), path)| {
+            let meas = &o.measurement;
+            OutputReport {
+                deliverable: d.name.clone(),
+                path: path.display().to_string(),
+                sample_rate: o.sample_rate,
+                bit_depth: d.format.bits(),
+                integrated_lufs: meas.integrated_lufs,
+                true_peak_dbtp: meas.true_peak_dbtp,
+                sample_peak_dbfs: meas.sample_peak_dbfs,
+                lra_lu: meas.lra_lu,
+                duration_s: meas.duration_s,
+                frames: (meas.duration_s * o.sample_rate as f64).round() as usize,
+            }
+        })
+        .collect()
+}
+
+fn premaster_report(album: &Album, track: &Track, an: &Analysis) -> PremasterReport {
+    let pm = &an.measurement;
+    PremasterReport {
+        path: track.inputs().iter().map(|p| display_path(album, p)).collect::<Vec<_>>().join(", "),
+        codec: an.format.codec.clone(),
+        integrated_lufs: pm.integrated_lufs,
+        true_peak_dbtp: pm.true_peak_dbtp,
+        sample_peak_dbfs: pm.sample_peak_dbfs,
+        lra_lu: pm.lra_lu,
+        plr_db: pm.plr_db(),
+        momentary_max_lufs: pm.momentary_max_lufs,
+        short_term_max_lufs: pm.short_term_max_lufs,
+        sample_rate: an.format.sample_rate,
+        bit_depth: an.format.bit_depth,
+        channels: an.format.channels,
+        duration_s: pm.duration_s,
+    }
+}
+
+fn master_report(track: &Track, an: &Analysis, m: &Mastered) -> MasterReport {
+    let primary = &m.outputs[0].measurement;
+    let (lim, budget) = (&m.limiter, track.chain.limiter.budget);
+    MasterReport {
+        target_lufs: m.target_lufs,
+        integrated_lufs: primary.integrated_lufs,
+        short_of_target_lu: (m.target_lufs - primary.integrated_lufs).max(0.0),
+        limited_by: m.bound,
+        true_peak_dbtp: primary.true_peak_dbtp,
+        lra_lu: primary.lra_lu,
+        lra_loss_lu: an.measurement.lra_lu - primary.lra_lu,
+        gain_db: m.gain_db,
+        max_limiting_db: lim.max_gain_reduction_db,
+        sustained_limiting_db: lim.sustained_gain_reduction_db,
+        mean_limiting_db: lim.mean_gain_reduction_db,
+        limiting_seconds_over_1db: lim.seconds_over_1db,
+        limiting_seconds_over_3db: lim.seconds_over_3db,
+        limiting_seconds_over_6db: lim.seconds_over_6db,
+        limiting_budget: BudgetReport { sustained_db: budget.sustained_db, peak_db: budget.peak_db },
+        needed: m.needed.map(|n| NeededReport {
+            gain_db: n.gain_db,
+            sustained_limiting_db: n.sustained_db,
+            max_limiting_db: n.peak_db,
+        }),
+        compressor_max_gain_reduction_db: m.compressor.map(|c| c.max_gain_reduction_db),
+        compressor_mean_gain_reduction_db: m.compressor.map(|c| c.mean_gain_reduction_db),
+        passes: m.passes,
     }
 }
 

@@ -84,8 +84,8 @@ fn write_wav(path: &Path, rate: u32, ch: &[Vec<f32>]) {
 
 fn read(path: &Path) -> (Vec<Vec<f32>>, u32) {
     let (audio, _) = lathe::audio::decode::decode(path).unwrap();
-    let audio = audio.into_stereo();
-    (audio.channels, audio.sample_rate)
+    let rate = audio.sample_rate;
+    (audio.into_stereo().into_channels(), rate)
 }
 
 fn scaled(x: &[Vec<f32>], gain_db: f64) -> Vec<Vec<f32>> {
@@ -110,7 +110,7 @@ fn hard_cases(dir: &Path) -> String {
         intro.iter().zip(&body).map(|(a, b)| a.iter().chain(b).copied().collect()).collect();
     write_wav(&dir.join("intro-body.wav"), rate, &joined);
     // Very quiet and dynamic: the ballad around -32 LUFS.
-    let (m, _) = lathe::loudness::measure(&bloom, rate).unwrap();
+    let (m, _) = lathe::dsp::loudness::measure(&bloom, rate).unwrap();
     write_wav(&dir.join("quiet.wav"), rate, &scaled(&bloom, -32.0 - m.integrated_lufs));
     // Dense: squeezed by a fast 10:1 compressor, peaking at -1 dBFS.
     let mut dense = hot.clone();

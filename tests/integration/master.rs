@@ -33,7 +33,7 @@ fn album_mode_lands_the_pooled_album_on_target_and_keeps_relative_levels() {
         for o in t["outputs"].as_array().unwrap() {
             let path = out.join(o["path"].as_str().unwrap());
             let (audio, fmt) = lathe::audio::decode::decode(&path).unwrap();
-            let (m, g) = lathe::loudness::measure(&audio.channels, audio.sample_rate).unwrap();
+            let (m, g) = lathe::dsp::loudness::measure(&audio.channels, audio.sample_rate).unwrap();
             assert!(m.true_peak_dbtp <= -1.0, "{}: {:.3} dBTP", path.display(), m.true_peak_dbtp);
             let want_frames = pre_frames * fmt.sample_rate as f64 / f(&t["premaster"]["sample_rate"]);
             assert!((audio.frames() as f64 - want_frames).abs() <= 1.0, "{}: length", path.display());
@@ -43,7 +43,7 @@ fn album_mode_lands_the_pooled_album_on_target_and_keeps_relative_levels() {
             }
         }
     }
-    let pooled = lathe::loudness::BlockEnergies::pooled_integrated(&gating.iter().collect::<Vec<_>>());
+    let pooled = lathe::dsp::loudness::BlockEnergies::pooled_integrated(&gating.iter().collect::<Vec<_>>());
     assert!((pooled + 14.0).abs() <= 0.1, "album pooled {pooled:.3} LUFS");
     let spread =
         changes.iter().cloned().fold(f64::MIN, f64::max) - changes.iter().cloned().fold(f64::MAX, f64::min);

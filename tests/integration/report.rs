@@ -7,13 +7,14 @@ use std::sync::OnceLock;
 
 use lathe::dsp::spectrum::{Spectrum, band_centres};
 use lathe::manifest::Mode;
-use lathe::qc::checks::{Check, Severity};
-use lathe::qc::report::*;
+use lathe::qc::{Check, CheckId, Severity};
+use lathe::report::*;
 
 use crate::util::*;
 
 fn check(id: &str, severity: Severity, message: &str) -> Check {
-    Check { id: id.into(), severity, message: message.into(), value: None, threshold: None }
+    let id: CheckId = id.parse().expect("a known check id");
+    Check { id, severity, message: message.into(), value: None, threshold: None }
 }
 
 fn spectrum(tilt: f64, level: f64) -> Spectrum {
@@ -70,7 +71,7 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                     target_lufs: -14.0,
                     integrated_lufs: -14.01,
                     short_of_target_lu: 0.0,
-                    limited_by: lathe::render::Bound::Target,
+                    limited_by: lathe::pipeline::Bound::Target,
                     true_peak_dbtp: if stems { -0.92 } else { -1.1 },
                     lra_lu: 7.2,
                     lra_loss_lu: 0.8,

@@ -54,9 +54,9 @@ pub fn sample_manifest() -> String {
 }
 
 /// Decodes a written master and measures it with lathe's meter.
-pub fn measure(path: &Path) -> (lathe::loudness::Measurement, u32, usize) {
+pub fn measure(path: &Path) -> (lathe::dsp::loudness::Measurement, u32, usize) {
     let (audio, fmt) = lathe::audio::decode::decode(path).unwrap();
-    let (m, _) = lathe::loudness::measure(&audio.channels, audio.sample_rate).unwrap();
+    let (m, _) = lathe::dsp::loudness::measure(&audio.channels, audio.sample_rate).unwrap();
     (m, fmt.sample_rate, audio.frames())
 }
 

@@ -14,7 +14,86 @@
 //! relative levels win over the album's loudness, which then lands under the
 //! target, and the report names the track that holds the album back.
 
-use crate::manifest::{AlbumAnchor, Mode, Target};
+use std::path::PathBuf;
+
+use super::analyze::Analysis;
+use super::commit::Staging;
+use super::master::{Mastered, master_track};
+use super::schedule::longest_first;
+use crate::dsp::loudness::{self, BlockEnergies};
+use crate::error::Result;
+use crate::manifest::{Album, AlbumAnchor, Mode, Target};
+use crate::progress::Progress;
+use crate::render::Bound;
+
+/// What the album rule decided.
+pub(crate) struct AlbumPlan {
+    pub gain_db: f64,
+    pub pooled_premaster_lufs: f64,
+    pub passes: usize,
+    pub held_back: Option<HeldBack>,
+}
+
+/// Phase 3 for the album: every track mastered at the plan's targets. In
+/// album mode the album rule may render the album again: with the gain
+/// lowered to what every track fits within its bounds, or corrected onto
+/// the pooled target.
+pub(super) fn master_album(
+    album: &Album,
+    analyses: &[Analysis],
+    paths: &[Vec<PathBuf>],
+    staging: &Staging,
+    pool: &rayon::ThreadPool,
+    progress: &Progress,
+) -> Result<(Vec<Mastered>, AlbumPlan)> {
+    let pre_lufs: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
+    let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
+    let pooled_pre =
+        BlockEnergies::pooled_integrated(&analyses.iter().map(|a| &a.energies).collect::<Vec<_>>());
+    let anchor_gain = initial_gain_db(&album.target, pooled_pre, &pre_lufs, &offsets);
+    let durations: Vec<f64> = analyses.iter().map(|a| a.measurement.duration_s).collect();
+    let (mut album_gain, mut limit, mut fitted, mut passes) = (anchor_gain, f64::INFINITY, None, 0);
+    let mastered = loop {
+        passes += 1;
+        let targets = track_targets(&album.target, &pre_lufs, &offsets, album_gain);
+        let bar = progress.phase("master", album.tracks.len());
+        let results = longest_first(pool, &durations, |i| {
+            let t = &album.tracks[i];
+            let r = master_track(album, t, &analyses[i], targets[i], &paths[i], staging);
+            bar.done(&t.title);
+            r
+        });
+        drop(bar);
+        let mastered: Vec<Mastered> = results.into_iter().collect::<Result<_>>()?;
+        if album.target.mode == Mode::Track {
+            break mastered;
+        }
+        let track_passes: Vec<TrackPass> = (mastered.iter().enumerate())
+            .map(|(i, m)| TrackPass {
+                premaster_lufs: pre_lufs[i],
+                offset_lu: offsets[i],
+                target_lufs: m.target_lufs,
+                reached_lufs: m.reached_lufs(),
+                bounded: m.bound != Bound::Target,
+            })
+            .collect();
+        if let Some(f) = fit(&track_passes)
+            && f.1 < limit
+        {
+            (limit, fitted) = (f.1, Some(f));
+        }
+        let (pooled, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].gating))?;
+        match next(&album.target, album_gain, limit, pooled) {
+            Next::Again(g) if passes < MAX_ALBUM_PASSES => album_gain = g,
+            _ => break mastered,
+        }
+    };
+    let held_back = match album.target.mode {
+        Mode::Album => held_back(anchor_gain, album_gain, fitted),
+        Mode::Track => None,
+    };
+    Ok((mastered, AlbumPlan { gain_db: album_gain, pooled_premaster_lufs: pooled_pre, passes, held_back }))
+}
 
 /// Per-track loudness targets, in track order.
 pub fn track_targets(

@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::dsp::biquad::Shape;
+use crate::dsp::dither::DitherKind;
+pub use crate::dsp::eq::BandChannel;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawManifest {
@@ -69,30 +73,11 @@ pub struct RawChain {
     pub limiter: Option<RawLimiter>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BandType {
-    Highpass,
-    Lowpass,
-    LowShelf,
-    HighShelf,
-    Peak,
-    Notch,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BandChannel {
-    Stereo,
-    Mid,
-    Side,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBand {
     #[serde(rename = "type")]
-    pub kind: BandType,
+    pub kind: Shape,
     pub freq_hz: f64,
     pub gain_db: Option<f64>,
     pub q: Option<f64>,
@@ -134,14 +119,6 @@ pub enum Format {
     Wav,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dither {
-    None,
-    Tpdf,
-    Shaped,
-}
-
 /// `sample_rate: source` or a rate in Hz.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateSpec {
@@ -172,7 +149,7 @@ pub struct RawDeliverable {
     pub format: Option<Format>,
     pub sample_rate: Option<RateSpec>,
     pub bit_depth: Option<u32>,
-    pub dither: Option<Dither>,
+    pub dither: Option<DitherKind>,
 }
 
 #[derive(Debug, Deserialize)]

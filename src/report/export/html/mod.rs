@@ -8,16 +8,20 @@
 
 use std::fmt::Write;
 
-use super::checks::{Check, Severity};
-use super::report::{Exporter, Report, TrackReport, mode_name, num};
-use super::svg::{Axis, Chart, Mark, Reduce, decimate, esc};
-use crate::dsp::spectrum::Spectrum;
+mod charts;
+
+use super::Exporter;
+use super::svg::esc;
+use crate::qc::{Check, Severity};
+use crate::report::text::{mode_name, num};
+use crate::report::{MasterReport, Report, TrackReport};
+use charts::{album_charts, track_charts};
 
 pub struct HtmlExporter;
 
 /// Points per time series: enough for a 760-pixel-wide plot, and a
 /// 20-track album stays far under a megabyte.
-const MAX_POINTS: usize = 500;
+pub(super) const MAX_POINTS: usize = 500;
 
 const STYLE: &str = r#"
 :root { --ink: #1d2430; --muted: #5b6575; --rule: #d9dee6; --bg: #f6f7f9; --card: #fff;
@@ -97,7 +101,7 @@ fn figure(s: &mut String, value: String, label: &str) {
 }
 
 /// The label of the reached loudness: on target, or what stopped it short.
-fn reached_label(m: &super::report::MasterReport) -> String {
+fn reached_label(m: &MasterReport) -> String {
     if m.short_of_target_lu <= 0.1 {
         "reached".into()
     } else {
@@ -120,165 +124,10 @@ fn checks_list(s: &mut String, checks: &[Check]) {
             severity_class(Some(c.severity)),
             c.severity.label(),
             esc(&c.message),
-            esc(&c.id)
+            esc(c.id.as_str())
         );
     }
     s.push_str("</ul>");
-}
-
-/// A loudness axis that holds `values` (finite ones), in 6 dB steps at least 24 dB tall.
-fn loudness_axis(values: impl Iterator<Item = f64>, label: &str) -> Axis {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (-30.0, 0.0) };
-    let top = ((hi + 1.0) / 3.0).ceil() * 3.0;
-    let bottom = (((lo - 1.0) / 3.0).floor() * 3.0).min(top - 24.0).max(top - 60.0);
-    Axis::linear(bottom, top, 6, label, |v| format!("{v:.0}"))
-}
-
-fn album_charts(s: &mut String, r: &Report) {
-    let a = &r.album;
-    let n = r.tracks.len() as f64;
-    let x = Axis {
-        min: 0.5,
-        max: n + 0.5,
-        log: false,
-        ticks: r.tracks.iter().map(|t| (t.index as f64, t.index.to_string())).collect(),
-        label: "track".into(),
-    };
-    let pts = |f: &dyn Fn(&TrackReport) -> f64| -> Vec<(f64, f64)> {
-        r.tracks.iter().map(|t| (t.index as f64, f(t))).collect()
-    };
-    let pre = pts(&|t| t.premaster.integrated_lufs);
-    let master = pts(&|t| t.master.integrated_lufs);
-    let targets = pts(&|t| t.master.target_lufs);
-    let y = loudness_axis(
-        pre.iter().chain(&master).chain(&targets).map(|p| p.1).chain([a.target_lufs]),
-        "integrated (LUFS)",
-    );
-    let chart = Chart {
-        kind: "album-loudness",
-        title: format!("Track loudness against the {:.1} LUFS target", a.target_lufs),
-        x: x.clone(),
-        y,
-        marks: vec![
-            Mark::HLine {
-                class: "target",
-                y: a.target_lufs,
-                label: format!("album target {:.1}", a.target_lufs),
-            },
-            Mark::Dashes { class: "target", half_width: 0.3, points: targets },
-            Mark::Dots { class: "pre", points: pre },
-            Mark::Dots { class: "master", points: master },
-        ],
-        legend: vec![
-            ("pre", "premaster".into()),
-            ("master", "master".into()),
-            ("target", "track target".into()),
-        ],
-    };
-    s.push_str(&chart.to_svg());
-
-    let pre = pts(&|t| t.premaster.true_peak_dbtp);
-    let master = pts(&|t| t.master.true_peak_dbtp);
-    let vals: Vec<f64> = pre.iter().chain(&master).map(|p| p.1).filter(|v| v.is_finite()).collect();
-    let lo = vals.iter().cloned().fold(a.ceiling_dbtp, f64::min);
-    let hi = vals.iter().cloned().fold(a.ceiling_dbtp, f64::max);
-    let y = Axis::linear(
-        ((lo - 1.0) / 2.0).floor() * 2.0,
-        ((hi + 0.5) / 2.0).ceil() * 2.0,
-        5,
-        "true peak (dBTP)",
-        |v| format!("{v:.0}"),
-    );
-    let chart = Chart {
-        kind: "album-peak",
-        title: format!("Track true peak against the {:.1} dBTP ceiling", a.ceiling_dbtp),
-        x,
-        y,
-        marks: vec![
-            Mark::HLine {
-                class: "ceiling",
-                y: a.ceiling_dbtp,
-                label: format!("ceiling {:.1}", a.ceiling_dbtp),
-            },
-            Mark::Dots { class: "pre", points: pre },
-            Mark::Dots { class: "master", points: master },
-        ],
-        legend: vec![("pre", "premaster".into()), ("master", "master".into())],
-    };
-    s.push_str(&chart.to_svg());
-}
-
-fn track_charts(s: &mut String, t: &TrackReport) {
-    let p = &t.plots;
-    let pre = decimate(&p.premaster_short_term_lufs, p.hop_s, MAX_POINTS, Reduce::PowerMean);
-    let master = decimate(&p.master_short_term_lufs, p.hop_s, MAX_POINTS, Reduce::PowerMean);
-    let seconds = t.premaster.duration_s.max(t.master_duration_s());
-    let y = loudness_axis(
-        pre.iter().chain(&master).map(|p| p.1).chain([t.master.target_lufs]),
-        "short-term (LUFS)",
-    );
-    let chart = Chart {
-        kind: "loudness",
-        title: format!("{}: short-term loudness, premaster and master", t.title),
-        x: Axis::time(seconds),
-        y,
-        marks: vec![
-            Mark::HLine {
-                class: "target",
-                y: t.master.target_lufs,
-                label: format!("target {:.1}", t.master.target_lufs),
-            },
-            Mark::Line { class: "pre", points: pre },
-            Mark::Line { class: "master", points: master },
-        ],
-        legend: vec![("pre", "premaster".into()), ("master", "master".into())],
-    };
-    s.push_str(&chart.to_svg());
-
-    let gr = decimate(&p.limiter_gain_reduction_db, p.hop_s, MAX_POINTS, Reduce::Max);
-    let max = gr.iter().map(|p| p.1).fold(0.0, f64::max);
-    let depth = [1.0, 2.0, 3.0, 6.0, 10.0, 20.0, 40.0].into_iter().find(|d| *d >= max + 0.05).unwrap_or(60.0);
-    let chart = Chart {
-        kind: "limiter",
-        title: format!(
-            "{}: limiter gain reduction (peak {:.1} dB, sustained {:.1} dB)",
-            t.title, t.master.max_limiting_db, t.master.sustained_limiting_db
-        ),
-        x: Axis::time(seconds),
-        y: Axis::linear(-depth, 0.0, 4, "gain reduction (dB)", |v| format!("{v:.1}")),
-        marks: vec![Mark::Area {
-            class: "gr",
-            base: 0.0,
-            points: gr.into_iter().map(|(x, v)| (x, -v)).collect(),
-        }],
-        legend: vec![("gr", "limiter gain reduction".into())],
-    };
-    s.push_str(&chart.to_svg());
-
-    let bands = |sp: &Spectrum| -> Vec<(f64, f64)> {
-        sp.centres_hz.iter().cloned().zip(sp.levels_db.iter().cloned()).collect()
-    };
-    let (pre, master) = (bands(&p.premaster_spectrum), bands(&p.master_spectrum));
-    let hi = pre.iter().chain(&master).map(|p| p.1).filter(|v| v.is_finite()).fold(-60.0, f64::max);
-    let top = (hi / 6.0).ceil() * 6.0;
-    let chart = Chart {
-        kind: "spectrum",
-        title: format!("{}: long-term spectrum in 1/3 octaves, premaster and master", t.title),
-        x: Axis::frequency(),
-        y: Axis::linear(top - 60.0, top, 5, "band level (dBFS)", |v| format!("{v:.0}")),
-        marks: vec![Mark::Line { class: "pre", points: pre }, Mark::Line { class: "master", points: master }],
-        legend: vec![("pre", "premaster".into()), ("master", "master".into())],
-    };
-    s.push_str(&chart.to_svg());
-}
-
-impl TrackReport {
-    fn master_duration_s(&self) -> f64 {
-        self.outputs.first().map_or(0.0, |o| o.duration_s)
-    }
 }
 
 fn track_section(s: &mut String, t: &TrackReport) {

@@ -1,11 +1,11 @@
-//! The QC report: plain data (`Report`) and the exporters that turn it into
-//! files, behind one trait.
+//! The report as plain data: what `lathe master` found and wrote, built
+//! by the pipeline's last phase and turned into files by the exporters.
 
 use serde::Serialize;
 
-use super::checks::{Check, Severity};
 use crate::dsp::spectrum::Spectrum;
 use crate::manifest::Mode;
+use crate::qc::{Check, Severity};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -216,125 +216,4 @@ impl Report {
     pub fn worst(&self) -> Option<Severity> {
         self.all_checks().map(|(_, c)| c.severity).max()
     }
-}
-
-/// Turns a report into one file's contents.
-pub trait Exporter {
-    /// File name inside the output folder.
-    fn file_name(&self) -> &'static str;
-    fn render(&self, report: &Report) -> String;
-}
-
-pub struct JsonExporter;
-
-impl Exporter for JsonExporter {
-    fn file_name(&self) -> &'static str {
-        "report.json"
-    }
-
-    fn render(&self, report: &Report) -> String {
-        let mut s = serde_json::to_string_pretty(report).expect("a report always serializes");
-        s.push('\n');
-        s
-    }
-}
-
-/// The report files `lathe master` can write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportFormat {
-    Json,
-    Html,
-    Markdown,
-}
-
-impl ReportFormat {
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Json, ReportFormat::Html, ReportFormat::Markdown];
-
-    pub fn exporter(self) -> Box<dyn Exporter> {
-        match self {
-            ReportFormat::Json => Box::new(JsonExporter),
-            ReportFormat::Html => Box::new(super::html::HtmlExporter),
-            ReportFormat::Markdown => Box::new(super::markdown::MarkdownExporter),
-        }
-    }
-}
-
-impl std::str::FromStr for ReportFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "json" => Ok(ReportFormat::Json),
-            "html" => Ok(ReportFormat::Html),
-            "md" | "markdown" => Ok(ReportFormat::Markdown),
-            _ => Err(format!("unknown report format `{s}` (expected json, html or md)")),
-        }
-    }
-}
-
-/// A figure for a table: `-inf` for silence instead of a number.
-pub fn num(x: f64, prec: usize) -> String {
-    if x.is_finite() { format!("{x:.prec$}") } else { "-inf".into() }
-}
-
-/// Mode as the manifest spells it.
-pub fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Album => "album",
-        Mode::Track => "track",
-    }
-}
-
-/// The per-track summary table printed on stdout.
-pub fn summary_table(report: &Report) -> String {
-    let title_w = report.tracks.iter().map(|t| t.title.chars().count()).max().unwrap_or(5).clamp(5, 40);
-    let mut s = String::new();
-    s.push_str(&format!(
-        "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>6}  {:>9} {:>7} {:>7}  {:>15}  {:>6}\n",
-        "#", "Title", "pre LUFS", "dBTP", "gain", "LUFS", "target", "dBTP", "limit pk / sus", "QC"
-    ));
-    for t in &report.tracks {
-        let title: String = crate::manifest::printable(&t.title).chars().take(title_w).collect();
-        let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
-        s.push_str(&format!(
-            "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>+6.1}  {:>9} {:>7.1} {:>7}  {:>5.1} / {:>4.1} dB  {:>6}\n",
-            t.index,
-            title,
-            num(t.premaster.integrated_lufs, 1),
-            num(t.premaster.true_peak_dbtp, 1),
-            t.master.gain_db,
-            num(t.master.integrated_lufs, 2),
-            t.master.target_lufs,
-            num(t.master.true_peak_dbtp, 2),
-            t.master.max_limiting_db,
-            t.master.sustained_limiting_db,
-            qc
-        ));
-        if t.master.short_of_target_lu > 0.1 {
-            s.push_str(&format!(
-                "    {:.1} LU short of its target: held by {}\n",
-                t.master.short_of_target_lu,
-                t.master.limited_by.describe()
-            ));
-        }
-    }
-    let a = &report.album;
-    s.push_str(&format!(
-        "album: {} LUFS (target {:.1}), true peak {} dBTP (ceiling {:.1}), spread {:.1} LU, {} mode\n",
-        num(a.integrated_lufs, 2),
-        a.target_lufs,
-        num(a.true_peak_dbtp, 2),
-        a.ceiling_dbtp,
-        a.loudness_spread_lu,
-        mode_name(a.mode)
-    ));
-    if let Some(h) = &a.held_back_by {
-        s.push_str(&format!(
-            "album: {:.1} LU under its target: track {} ({}) cannot take more gain within its limiting budget (see album.loudness)\n",
-            h.by_lu,
-            h.track,
-            crate::manifest::printable(&h.title)
-        ));
-    }
-    s
 }

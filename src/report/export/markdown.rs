@@ -4,8 +4,10 @@
 
 use std::fmt::Write;
 
-use super::checks::Severity;
-use super::report::{Exporter, Report, num};
+use super::Exporter;
+use crate::qc::Severity;
+use crate::report::Report;
+use crate::report::text::num;
 
 pub struct MarkdownExporter;
 

@@ -1,0 +1,173 @@
+//! Sample-level facts about a signal, gathered in one pass: flat-topped
+//! clipping, DC offset, left-right correlation, silence at the ends and how
+//! many samples sit at the peak. The one clip detector lathe has: the
+//! premaster scan and the stem mix-down both count with [`ClipDetector`].
+
+/// A sample is "full scale" at or above this level (−0.01 dBFS).
+pub const FULL_SCALE: f32 = 0.998_85;
+/// Silence is below −60 dBFS.
+const SILENCE: f32 = 0.001;
+/// Runs kept with their position (the rest are only counted).
+const KEPT_RUNS: usize = 100;
+
+/// Counts runs of consecutive identical full-scale samples (flat tops) of at
+/// least `min_run` samples, one channel at a time, fed block by block.
+/// Floating-point audio above full scale is loud, not clipped, unless it is flat.
+#[derive(Debug, Clone)]
+pub struct ClipDetector {
+    min_run: usize,
+    /// Per channel: (start frame, length, value) of the run under way.
+    open: Vec<Option<(usize, usize, f32)>>,
+    /// Frames fed so far.
+    pos: usize,
+    count: usize,
+    runs: Vec<(usize, usize)>,
+}
+
+impl ClipDetector {
+    pub fn new(channels: usize, min_run: usize) -> Self {
+        ClipDetector {
+            min_run: min_run.max(1),
+            open: vec![None; channels],
+            pos: 0,
+            count: 0,
+            runs: Vec::new(),
+        }
+    }
+
+    fn close(&mut self, run: (usize, usize, f32)) {
+        if run.1 >= self.min_run {
+            self.count += 1;
+            if self.runs.len() < KEPT_RUNS {
+                self.runs.push((run.0, run.1));
+            }
+        }
+    }
+
+    /// Feeds the next block of every channel (blocks of equal length).
+    pub fn feed<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
+        let len = channels.first().map_or(0, |c| c.as_ref().len());
+        for (c, ch) in channels.iter().enumerate().take(self.open.len()) {
+            for (i, &x) in ch.as_ref().iter().enumerate() {
+                let full = x.abs() >= FULL_SCALE;
+                match self.open[c] {
+                    Some((start, n, v)) if full && x == v => self.open[c] = Some((start, n + 1, v)),
+                    open => {
+                        if let Some(run) = open {
+                            self.close(run);
+                        }
+                        self.open[c] = full.then_some((self.pos + i, 1, x));
+                    }
+                }
+            }
+        }
+        self.pos += len;
+    }
+
+    /// Closes the runs still open: the number of runs, and where the first
+    /// [`KEPT_RUNS`] of them are (start frame, length), in time order.
+    pub fn finish(mut self) -> (usize, Vec<(usize, usize)>) {
+        for c in 0..self.open.len() {
+            if let Some(run) = self.open[c].take() {
+                self.close(run);
+            }
+        }
+        self.runs.sort();
+        (self.count, self.runs)
+    }
+}
+
+/// Sample-level facts about a premaster.
+#[derive(Debug, Clone, Default)]
+pub struct SampleScan {
+    /// Flat-topped runs: (start frame, length), the first [`KEPT_RUNS`].
+    pub clip_runs: Vec<(usize, usize)>,
+    pub clip_run_count: usize,
+    /// DC offset of the worse channel (linear).
+    pub dc: f64,
+    /// Pearson correlation of left and right (1 for mono).
+    pub correlation: f64,
+    /// Mono fold-down loss: mono sum energy relative to the stereo energy, dB.
+    pub mono_loss_db: f64,
+    /// Leading and trailing silence (below -60 dBFS), frames.
+    pub leading_silence_frames: usize,
+    pub trailing_silence_frames: usize,
+    /// Share of samples within 0.1 dB of the sample peak (a limiter leaves many).
+    pub peak_density: f64,
+    pub frames: usize,
+}
+
+/// Scans planar samples for clipping, DC, phase, silence and peak density.
+pub fn scan(channels: &[Vec<f32>], min_clip_run: usize) -> SampleScan {
+    let frames = channels.first().map_or(0, |c| c.len());
+    let mut s = SampleScan { frames, correlation: 1.0, ..Default::default() };
+    if frames == 0 {
+        return s;
+    }
+    let mut clips = ClipDetector::new(channels.len(), min_clip_run);
+    clips.feed(channels);
+    (s.clip_run_count, s.clip_runs) = clips.finish();
+    let peak = channels.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
+    let near_peak = peak * 0.988_55; // within 0.1 dB
+    let near = channels.iter().flatten().filter(|x| peak > 0.0 && x.abs() >= near_peak).count();
+    s.peak_density = near as f64 / (frames * channels.len()) as f64;
+    for ch in channels {
+        let sum: f64 = ch.iter().map(|&x| x as f64).sum();
+        s.dc = s.dc.max((sum / frames as f64).abs());
+    }
+    let loud = |i: usize| channels.iter().any(|c| c[i].abs() > SILENCE);
+    match ((0..frames).find(|&i| loud(i)), (0..frames).rev().find(|&i| loud(i))) {
+        (Some(f), Some(l)) => {
+            s.leading_silence_frames = f;
+            s.trailing_silence_frames = frames - 1 - l;
+        }
+        _ => {
+            s.leading_silence_frames = frames;
+            s.trailing_silence_frames = frames;
+        }
+    }
+    if let [l, r] = channels {
+        (s.correlation, s.mono_loss_db) = correlation(l, r);
+    }
+    s
+}
+
+/// Pearson correlation of two channels (1 when either is silent), and the
+/// mono fold-down's energy relative to the stereo energy, dB.
+fn correlation(l: &[f32], r: &[f32]) -> (f64, f64) {
+    let (mut sl, mut sr, mut slr, mut sm) = (0f64, 0f64, 0f64, 0f64);
+    for (&a, &b) in l.iter().zip(r) {
+        let (a, b) = (a as f64, b as f64);
+        sl += a * a;
+        sr += b * b;
+        slr += a * b;
+        sm += (a + b) * (a + b) * 0.25;
+    }
+    let corr = if sl > 0.0 && sr > 0.0 { slr / (sl * sr).sqrt() } else { 1.0 };
+    let stereo = (sl + sr) * 0.5;
+    (corr, if stereo > 0.0 && sm > 0.0 { 10.0 * (sm / stereo).log10() } else { 0.0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_are_counted_across_blocks_and_at_the_end() {
+        let mut x = vec![0.1f32; 64];
+        x[10..14].fill(1.0); // a run of 4
+        x[30] = 1.0; // alone
+        x[31] = 1.0;
+        x[60..].fill(-1.0); // a run of 4 at the end
+        let whole = scan(&[x.clone()], 3);
+        assert_eq!((whole.clip_run_count, whole.clip_runs.clone()), (2, vec![(10, 4), (60, 4)]));
+        let mut blocks = ClipDetector::new(1, 3);
+        for b in x.chunks(7) {
+            blocks.feed(&[b]);
+        }
+        assert_eq!(blocks.finish(), (2, vec![(10, 4), (60, 4)]), "block boundaries change nothing");
+        // Full scale that is not flat is not a run.
+        let ramp: Vec<f32> = (0..8).map(|i| 1.0 + i as f32 * 0.01).collect();
+        assert_eq!(scan(&[ramp], 3).clip_run_count, 0);
+    }
+}

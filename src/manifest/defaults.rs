@@ -1,0 +1,21 @@
+//! What a manifest gets for a key it leaves out. The chain's defaults are
+//! the DSP's own (`dsp::chain::Chain::default`); the checks' thresholds are
+//! in `qc`.
+
+use crate::dsp::dither::DitherKind;
+use crate::manifest::{AlbumAnchor, Mode};
+
+pub const LOUDNESS_LUFS: f64 = -14.0;
+pub const TRUE_PEAK_DBTP: f64 = -1.0;
+pub const MODE: Mode = Mode::Album;
+pub const ALBUM_ANCHOR: AlbumAnchor = AlbumAnchor::Pooled;
+/// The most gain a track gets unless `target.max_gain_db` says otherwise (dB).
+pub const MAX_GAIN_DB: f64 = 24.0;
+/// Loudness tolerance of `analyze --target`, LU.
+pub const TOLERANCE_LU: f64 = 0.5;
+/// The deliverable of a manifest (and preset) that names none: 24-bit WAV
+/// at the premaster's rate.
+pub const DELIVERABLE_NAME: &str = "master";
+pub const BIT_DEPTH: u32 = 24;
+/// Integer deliverables are dithered unless they say otherwise.
+pub const DITHER: DitherKind = DitherKind::Tpdf;

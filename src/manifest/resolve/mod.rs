@@ -1,0 +1,74 @@
+//! From the schema to an [`Album`]: the preset under the manifest, album
+//! keys under track keys, defaults under both, and every value checked
+//! against its limit. One part per section of the manifest.
+
+mod chain;
+mod deliverables;
+mod qc;
+mod target;
+mod tracks;
+
+use std::path::Path;
+
+use super::limits::Limit;
+use super::locate::Source;
+use super::schema::{RawChain, RawManifest, RawPreset};
+use super::{Album, preset};
+use crate::error::ManifestError;
+
+pub(super) struct Resolver<'a> {
+    pub src: &'a Source<'a>,
+    pub root: &'a Path,
+}
+
+impl Resolver<'_> {
+    /// `value` if it is within `limit`; else an error located at `path`.
+    fn within(&self, limit: &Limit, path: &str, value: f64) -> Result<f64, ManifestError> {
+        limit.check(value).map_err(|m| self.src.error(path, m))
+    }
+
+    pub fn album(&self, raw: RawManifest) -> Result<Album, ManifestError> {
+        if raw.version != 1 {
+            return Err(self.src.error(
+                "version",
+                format!("manifest version {} is not supported; this lathe reads version 1", raw.version),
+            ));
+        }
+        let preset = self.preset(raw.target.preset.as_deref())?;
+        let target = self.target(&raw.target, &preset)?;
+        let album_chain = raw
+            .chain
+            .clone()
+            .unwrap_or_default()
+            .over(&preset.chain.clone().unwrap_or_default().over(&RawChain::defaults()));
+        let deliverables =
+            self.deliverables_of(raw.deliverables.as_deref(), preset.deliverables.as_deref())?;
+        let tracks = self.tracks(&raw.tracks, &album_chain, &target)?;
+        let qc = self.qc(raw.qc.as_ref(), preset.qc.as_ref())?;
+        Ok(Album {
+            manifest: self.src.file.to_path_buf(),
+            root: self.root.to_path_buf(),
+            title: raw.album.title.clone(),
+            artist: raw.album.artist.clone(),
+            target,
+            deliverables,
+            tracks,
+            qc,
+        })
+    }
+
+    fn preset(&self, name: Option<&str>) -> Result<RawPreset, ManifestError> {
+        let Some(name) = name else { return Ok(RawPreset::default()) };
+        preset::load(name, self.root).map_err(|e| {
+            e.unwrap_or_else(|| {
+                self.src.error(
+                    "target.preset",
+                    format!(
+                        "no preset `{name}`: built-in presets are {}, or give a path to a preset file",
+                        preset::names().join(", ")
+                    ),
+                )
+            })
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! Manifests in, plans or located errors out.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::dsp::biquad::Shape;
+use crate::dsp::dither::DitherKind;
+use crate::dsp::limiter::Budget;
+use crate::error::ManifestError;
+use defaults::MAX_GAIN_DB as DEFAULT_MAX_GAIN_DB;
+use names::MAX_TITLE_BYTES;
+
+fn parse_str(text: &str) -> Result<Album, ManifestError> {
+    parse(Path::new("album.yaml"), text)
+}
+
+fn err(text: &str) -> ManifestError {
+    parse_str(text).expect_err("the manifest should be rejected")
+}
+
+const MINIMAL: &str = "version: 1\nalbum: {title: T}\ntracks:\n  - {title: One, mix: one.wav}\n";
+
+#[test]
+fn defaults_fill_a_minimal_manifest() {
+    let a = parse_str(MINIMAL).unwrap();
+    assert_eq!(a.target.loudness_lufs, -14.0);
+    assert_eq!(a.target.true_peak_dbtp, -1.0);
+    assert_eq!(a.target.mode, Mode::Album);
+    assert_eq!(a.target.album_anchor, AlbumAnchor::Pooled);
+    assert_eq!(a.target.max_gain_db, DEFAULT_MAX_GAIN_DB);
+    assert_eq!(a.tracks[0].chain.limiter.budget, Budget::DEFAULT);
+    assert_eq!(a.deliverables.len(), 1);
+    assert_eq!(a.deliverables[0].name, "master");
+    assert_eq!(a.deliverables[0].sample_rate, None);
+    assert_eq!(a.deliverables[0].format, SampleFormat::Int24);
+    let chain = &a.tracks[0].chain;
+    assert_eq!(chain, &Chain::default());
+    assert_eq!(chain.eq.len(), 1, "the default chain is a 20 Hz high-pass and the limiter");
+    assert_eq!(chain.eq[0].shape, Shape::Highpass);
+    assert_eq!(chain.eq[0].freq_hz, 20.0);
+    assert!(chain.compressor.is_none());
+    assert_eq!(a.tracks[0].source, TrackSource::Mix(PathBuf::from("./one.wav")));
+    assert_eq!(a.tracks[0].file_name(), "01 - One.wav");
+}
+
+#[test]
+fn presets_merge_under_explicit_keys() {
+    let a = parse_str("version: 1\nalbum: {title: T}\ntarget: {preset: cd, loudness_lufs: -9}\ntracks:\n  - {title: One, mix: a.wav}\n").unwrap();
+    assert_eq!(a.target.loudness_lufs, -9.0, "the manifest's key wins");
+    assert_eq!(a.target.true_peak_dbtp, -0.3, "the preset fills the rest");
+    assert_eq!(a.deliverables[0].name, "cd");
+    assert_eq!(a.deliverables[0].format, SampleFormat::Int16);
+    assert_eq!(a.deliverables[0].sample_rate, Some(44100));
+    assert_eq!(a.deliverables[0].dither, DitherKind::Tpdf);
+    let b = parse_str("version: 1\nalbum: {title: T}\ntarget: {preset: broadcast-r128}\ntracks:\n  - {title: One, mix: a.wav}\n").unwrap();
+    assert_eq!((b.target.loudness_lufs, b.target.mode), (-23.0, Mode::Track));
+}
+
+#[test]
+fn a_track_chain_overrides_album_keys_one_by_one() {
+    let a = parse_str(
+        "version: 1\nalbum: {title: T}\nchain:\n  compressor: {threshold_db: -20, ratio: 3}\n  width: 1.2\ntracks:\n  - {title: A, mix: a.wav}\n  - title: B\n    mix: b.wav\n    chain: {compressor: {ratio: 1.5}}\n",
+    )
+    .unwrap();
+    let (ca, cb) = (a.tracks[0].chain.compressor.unwrap(), a.tracks[1].chain.compressor.unwrap());
+    assert_eq!((ca.threshold_db, ca.ratio), (-20.0, 3.0));
+    assert_eq!((cb.threshold_db, cb.ratio), (-20.0, 1.5));
+    assert_eq!(a.tracks[1].chain.width.width, 1.2);
+}
+
+#[test]
+fn the_limiting_budget_merges_key_by_key() {
+    let a = parse_str(
+        "version: 1\nalbum: {title: T}\ntarget: {album_anchor: loudest, max_gain_db: 12}\nchain:\n  limiter: {budget: {sustained_db: 3, peak_db: 9}}\ntracks:\n  - {title: A, mix: a.wav}\n  - title: B\n    mix: b.wav\n    chain: {limiter: {release_ms: 200, budget: {peak_db: 12}}}\n",
+    )
+    .unwrap();
+    assert_eq!(a.target.album_anchor, AlbumAnchor::Loudest);
+    assert_eq!(a.target.max_gain_db, 12.0);
+    assert_eq!(a.tracks[0].chain.limiter.budget, Budget { sustained_db: 3.0, peak_db: 9.0 });
+    let b = a.tracks[1].chain.limiter;
+    assert_eq!((b.release_ms, b.budget), (200.0, Budget { sustained_db: 3.0, peak_db: 12.0 }));
+}
+
+#[test]
+fn unknown_keys_name_line_column_and_path() {
+    let e = err(
+        "version: 1\nalbum: {title: T}\ntracks:\n  - title: S\n    stems:\n      - {name: v, file: v.wav, gian_db: 1}\n",
+    );
+    assert_eq!(e.path, "tracks[0].stems[0].gian_db");
+    assert_eq!((e.line, e.column), (6, 32));
+    assert!(e.message.contains("unknown key `gian_db`"), "{}", e.message);
+    assert!(e.to_string().starts_with("album.yaml:6:32: tracks[0].stems[0].gian_db: unknown key"), "{e}");
+}
+
+#[test]
+fn each_invalid_manifest_gets_a_located_error() {
+    let cases: &[(&str, &str, (usize, usize), &str)] = &[
+        (
+            "version: 1\nalbum: {title: T}\ntarget: {loudness_lufs: loud}\ntracks: []\n",
+            "target.loudness_lufs",
+            (3, 25),
+            "invalid type",
+        ),
+        ("version: 1\nalbum: {title: T\n", "", (3, 1), "did not find expected"),
+        (
+            "version: 1\nalbum: {title: T}\ntracks:\n  - {title: A, mix: a.wav, stems: []}\n",
+            "tracks[0].stems",
+            (4, 28),
+            "either `mix` or `stems`",
+        ),
+        ("version: 1\nalbum: {title: T}\ntracks: []\n", "tracks", (3, 1), "no tracks"),
+        (
+            "version: 1\nalbum: {title: T}\ntarget: {mode: loud}\ntracks: []\n",
+            "target.mode",
+            (3, 16),
+            "unknown variant `loud`",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntarget: {true_peak_dbtp: 0.5}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "target.true_peak_dbtp",
+            (3, 10),
+            "at or below 0 dBTP",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntarget: {loudness_lufs: -80}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "target.loudness_lufs",
+            (3, 10),
+            "between -70 and -5",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntarget: {loudness_lufs: -14}\ntracks:\n  - {title: A, mix: a.wav}\n  - {title: B, mix: b.wav, offset_lu: 20}\n",
+            "tracks[1].offset_lu",
+            (6, 28),
+            "-14 LUFS +20 LU = +6 LUFS, is too loud",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\nchain: {limiter: {budget: {sustained_db: 4, peak_db: 2}}}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "chain.limiter.budget.peak_db",
+            (3, 45),
+            "below the sustained budget",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntarget: {max_gain_db: 60}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "target.max_gain_db",
+            (3, 10),
+            "between 0 and 40",
+        ),
+        (
+            "version: 2\nalbum: {title: T}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "version",
+            (1, 1),
+            "version 2 is not supported",
+        ),
+        ("version: 1\nalbum: {title: T}\ntracks:\n  - {title: A}\n", "tracks[0]", (4, 5), "needs `mix`"),
+        (
+            "version: 1\nalbum: {title: T}\ndeliverables:\n  - {name: a}\n  - {name: A}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[1].name",
+            (5, 6),
+            "same files",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntarget: {preset: nope}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "target.preset",
+            (3, 10),
+            "no preset `nope`",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\nqc: {fail_on: [master.lufs]}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "qc.fail_on[0]",
+            (3, 16),
+            "unknown check id",
+        ),
+    ];
+    for (text, path, pos, words) in cases {
+        let e = err(text);
+        assert_eq!(&e.path, path, "{e}");
+        assert_eq!((e.line, e.column), *pos, "{e}");
+        assert!(e.message.contains(words), "{e}");
+        assert!(!e.to_string().contains('\n'), "one line: {e}");
+    }
+}
+
+#[test]
+fn a_key_spanning_lines_still_gives_a_one_line_error() {
+    // Found by fuzzing: a plain-scalar key folded over several lines.
+    let e = err(
+        "version: 1\nalbum: {title: T}\nchain:\n  eq:\n    - {type: peak, fre\n\n\n  S: 1, freq_hz: 100}\ntracks: []\n",
+    );
+    assert!(!e.to_string().contains('\n'), "{e}");
+    assert!(e.message.contains("unknown key"), "{e}");
+}
+
+#[test]
+fn titles_become_safe_file_names() {
+    assert_eq!(sanitize_title("AC/DC: Live?"), "AC_DC_ Live_");
+    assert_eq!(sanitize_title("  ..hidden. "), "hidden");
+    assert_eq!(sanitize_title("///"), "___");
+    assert_eq!(sanitize_title(""), "Untitled");
+    assert_eq!(sanitize_title("evil\u{202E}vaw.exe"), "evilvaw.exe");
+    let long = "é".repeat(300);
+    let cut = sanitize_title(&long);
+    assert!(cut.len() <= MAX_TITLE_BYTES && cut.chars().all(|c| c == 'é'), "{}", cut.len());
+    assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
+}

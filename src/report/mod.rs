@@ -1,0 +1,9 @@
+//! The report: its model, the exporters that write it as files, and the
+//! tables printed on a terminal.
+
+pub mod export;
+mod model;
+pub mod text;
+
+pub use export::{Exporter, ReportFormat};
+pub use model::*;

@@ -1,0 +1,136 @@
+//! The tables lathe prints on a terminal: `master`'s summary, `check`'s
+//! findings and `analyze`'s readings.
+
+use super::Report;
+use crate::analyze::AnalyzeReport;
+use crate::dsp::loudness::Measurement;
+use crate::manifest::{Mode, Track, printable};
+use crate::qc::Check;
+
+/// A figure for a table: `-inf` for silence instead of a number.
+pub fn num(x: f64, prec: usize) -> String {
+    if x.is_finite() { format!("{x:.prec$}") } else { "-inf".into() }
+}
+
+/// Mode as the manifest spells it.
+pub fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Album => "album",
+        Mode::Track => "track",
+    }
+}
+
+/// The per-track summary table printed on stdout.
+pub fn summary_table(report: &Report) -> String {
+    let title_w = report.tracks.iter().map(|t| t.title.chars().count()).max().unwrap_or(5).clamp(5, 40);
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>6}  {:>9} {:>7} {:>7}  {:>15}  {:>6}\n",
+        "#", "Title", "pre LUFS", "dBTP", "gain", "LUFS", "target", "dBTP", "limit pk / sus", "QC"
+    ));
+    for t in &report.tracks {
+        let title: String = printable(&t.title).chars().take(title_w).collect();
+        let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
+        s.push_str(&format!(
+            "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>+6.1}  {:>9} {:>7.1} {:>7}  {:>5.1} / {:>4.1} dB  {:>6}\n",
+            t.index,
+            title,
+            num(t.premaster.integrated_lufs, 1),
+            num(t.premaster.true_peak_dbtp, 1),
+            t.master.gain_db,
+            num(t.master.integrated_lufs, 2),
+            t.master.target_lufs,
+            num(t.master.true_peak_dbtp, 2),
+            t.master.max_limiting_db,
+            t.master.sustained_limiting_db,
+            qc
+        ));
+        if t.master.short_of_target_lu > 0.1 {
+            s.push_str(&format!(
+                "    {:.1} LU short of its target: held by {}\n",
+                t.master.short_of_target_lu,
+                t.master.limited_by.describe()
+            ));
+        }
+    }
+    let a = &report.album;
+    s.push_str(&format!(
+        "album: {} LUFS (target {:.1}), true peak {} dBTP (ceiling {:.1}), spread {:.1} LU, {} mode\n",
+        num(a.integrated_lufs, 2),
+        a.target_lufs,
+        num(a.true_peak_dbtp, 2),
+        a.ceiling_dbtp,
+        a.loudness_spread_lu,
+        mode_name(a.mode)
+    ));
+    if let Some(h) = &a.held_back_by {
+        s.push_str(&format!(
+            "album: {:.1} LU under its target: track {} ({}) cannot take more gain within its limiting budget (see album.loudness)\n",
+            h.by_lu,
+            h.track,
+            printable(&h.title)
+        ));
+    }
+    s
+}
+
+/// The readable table of `lathe analyze` without `--json`.
+pub fn analyze_table(r: &AnalyzeReport) -> String {
+    let mut s = format!(
+        "{:>8} {:>6} {:>7} {:>7} {:>7} {:>6} {:>7} {:>9}  file\n",
+        "LUFS", "LRA", "dBTP", "dBFS", "M max", "PLR", "rate", "bits/ch"
+    );
+    for f in &r.files {
+        s.push_str(&format!(
+            "{:>8} {:>6} {:>7} {:>7} {:>7} {:>6} {:>7} {:>9}  {}\n",
+            num(f.integrated_lufs, 2),
+            num(f.lra_lu, 1),
+            num(f.true_peak_dbtp, 2),
+            num(f.sample_peak_dbfs, 2),
+            num(f.momentary_max_lufs, 1),
+            num(f.plr_db, 1),
+            f.sample_rate,
+            format!("{}/{}", f.bit_depth.map_or("-".into(), |b| b.to_string()), f.channels),
+            f.path
+        ));
+        for c in &f.checks {
+            s.push_str(&format!("         {:>4} {}: {}\n", c.severity.label(), c.id, c.message));
+        }
+    }
+    if r.files.len() > 1 {
+        s.push_str(&format!(
+            "album (pooled): {} LUFS, LRA {} LU\n",
+            num(r.album.integrated_lufs, 2),
+            num(r.album.lra_lu, 1)
+        ));
+    }
+    if let Some(t) = &r.target {
+        s.push_str(&format!(
+            "target {}: {:.1} LUFS ±{} LU, ceiling {:.1} dBTP: {}\n",
+            t.name,
+            t.loudness_lufs,
+            t.tolerance_lu,
+            t.true_peak_dbtp,
+            if r.passed { "all files pass" } else { "FAILED" }
+        ));
+    }
+    s
+}
+
+/// `lathe check`'s lines for one track: its readings, then every finding.
+pub fn check_track(t: &Track, m: &Measurement, sample_rate: u32, checks: &[Check]) -> String {
+    let mut s = format!(
+        "{:02} {}: {:.1} LUFS, {:.1} dBTP, peak {:.1} dBFS, LRA {:.1} LU, {} Hz\n",
+        t.number,
+        printable(&t.title),
+        m.integrated_lufs,
+        m.true_peak_dbtp,
+        m.sample_peak_dbfs,
+        m.lra_lu,
+        sample_rate
+    );
+    for c in checks {
+        s.push_str(&format!("   {:>4} {}: {}\n", c.severity.label(), c.id, c.message));
+    }
+    s
+}
