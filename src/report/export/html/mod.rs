@@ -14,7 +14,7 @@ use super::Exporter;
 use super::svg::esc;
 use crate::qc::{Check, Severity};
 use crate::report::text::{mode_name, num};
-use crate::report::{MasterReport, Report, TrackReport};
+use crate::report::{MasterReport, Report, StemReport, TrackReport};
 use charts::{album_charts, track_charts};
 
 pub struct HtmlExporter;
@@ -158,7 +158,19 @@ fn track_section(s: &mut String, t: &TrackReport) {
     s.push_str(r#"<div class="plots">"#);
     track_charts(s, t);
     s.push_str("</div>");
+    figures_table(s, t);
+    figures(s, t);
+    if let Some(stems) = &t.stems {
+        stems_table(s, stems);
+    }
+    outputs_table(s, t);
+    s.push_str("<h3>Checks</h3>");
+    checks_list(s, &t.checks);
+    s.push_str("</section>");
+}
 
+/// The premaster's and the master's readings side by side.
+fn figures_table(s: &mut String, t: &TrackReport) {
     let (p, m) = (&t.premaster, &t.master);
     s.push_str(r#"<h3>Figures</h3><table><tr><th class="l"></th><th>integrated LUFS</th><th>true peak dBTP</th><th>sample peak dBFS</th><th>LRA LU</th><th>PLR dB</th><th>max short-term LUFS</th></tr>"#);
     let primary = t.outputs.first();
@@ -181,6 +193,11 @@ fn track_section(s: &mut String, t: &TrackReport) {
         num(m.lra_lu, 1),
         num(m.true_peak_dbtp - m.integrated_lufs, 1)
     );
+}
+
+/// What mastering did: target, gain, limiting, dynamics.
+fn figures(s: &mut String, t: &TrackReport) {
+    let (p, m) = (&t.premaster, &t.master);
     s.push_str(r#"<div class="figures">"#);
     figure(s, format!("{:.1} LUFS", m.target_lufs), "target");
     figure(s, format!("{} LUFS", num(m.integrated_lufs, 2)), &reached_label(m));
@@ -208,8 +225,10 @@ fn track_section(s: &mut String, t: &TrackReport) {
     }
     figure(s, m.passes.to_string(), "render passes");
     s.push_str("</div>");
+}
 
-    if let Some(stems) = &t.stems {
+fn stems_table(s: &mut String, stems: &[StemReport]) {
+    {
         s.push_str(r#"<h3>Stems</h3><table><tr><th class="l">stem</th><th class="l">file</th><th>gain dB</th><th>pan</th><th>polarity</th><th>EQ bands</th><th>in the mix LUFS</th><th>file peak dBFS</th><th>share %</th></tr>"#);
         for st in stems {
             let _ = write!(
@@ -229,7 +248,9 @@ fn track_section(s: &mut String, t: &TrackReport) {
         }
         s.push_str("</table>");
     }
+}
 
+fn outputs_table(s: &mut String, t: &TrackReport) {
     s.push_str(r#"<h3>Written files</h3><table><tr><th class="l">deliverable</th><th class="l">path</th><th>format</th><th>LUFS</th><th>dBTP</th><th>sample peak dBFS</th><th>LRA LU</th><th>length</th></tr>"#);
     for o in &t.outputs {
         let _ = write!(
@@ -246,9 +267,7 @@ fn track_section(s: &mut String, t: &TrackReport) {
             clock(o.duration_s)
         );
     }
-    s.push_str("</table><h3>Checks</h3>");
-    checks_list(s, &t.checks);
-    s.push_str("</section>");
+    s.push_str("</table>");
 }
 
 /// `m:ss.s`
@@ -283,16 +302,32 @@ impl Exporter for HtmlExporter {
             esc(r.lathe_version)
         );
 
+        album_section(&mut s, r);
+        for t in &r.tracks {
+            track_section(&mut s, t);
+        }
+        deliverables_section(&mut s, r);
+        s.push_str(
+            "<footer>Loudness per ITU-R BS.1770-4 / EBU R128; true peak 4× oversampled on the written files.</footer></main></body></html>\n",
+        );
+        s
+    }
+}
+
+/// The album against its target, its charts, the tracks at a glance.
+fn album_section(s: &mut String, r: &Report) {
+    let a = &r.album;
+    {
         s.push_str(r#"<section class="album"><h2>Album</h2><div class="figures">"#);
-        figure(&mut s, format!("{:.1} LUFS", a.target_lufs), "target");
-        figure(&mut s, format!("{:.1} dBTP", a.ceiling_dbtp), "ceiling");
-        figure(&mut s, format!("{} LUFS", num(a.integrated_lufs, 2)), "album loudness (pooled)");
-        figure(&mut s, format!("{} dBTP", num(a.true_peak_dbtp, 2)), "highest true peak");
-        figure(&mut s, format!("{} LU", num(a.lra_lu, 1)), "album loudness range");
-        figure(&mut s, format!("{:.1} LU", a.loudness_spread_lu), "track spread");
-        figure(&mut s, format!("{} LUFS", num(a.premaster_integrated_lufs, 2)), "premasters (pooled)");
+        figure(s, format!("{:.1} LUFS", a.target_lufs), "target");
+        figure(s, format!("{:.1} dBTP", a.ceiling_dbtp), "ceiling");
+        figure(s, format!("{} LUFS", num(a.integrated_lufs, 2)), "album loudness (pooled)");
+        figure(s, format!("{} dBTP", num(a.true_peak_dbtp, 2)), "highest true peak");
+        figure(s, format!("{} LU", num(a.lra_lu, 1)), "album loudness range");
+        figure(s, format!("{:.1} LU", a.loudness_spread_lu), "track spread");
+        figure(s, format!("{} LUFS", num(a.premaster_integrated_lufs, 2)), "premasters (pooled)");
         if let Some(g) = a.album_gain_db {
-            figure(&mut s, format!("{g:+.2} dB"), "album gain");
+            figure(s, format!("{g:+.2} dB"), "album gain");
         }
         s.push_str("</div>");
         if let Some(h) = &a.held_back_by {
@@ -305,7 +340,7 @@ impl Exporter for HtmlExporter {
                 esc(&h.title)
             );
         }
-        album_charts(&mut s, r);
+        album_charts(s, r);
         s.push_str(r#"<h3>Tracks</h3><table><tr><th>#</th><th class="l">title</th><th>premaster LUFS</th><th>dBTP</th><th>gain dB</th><th>master LUFS</th><th>target</th><th>dBTP</th><th>LRA in / out</th><th>limiting pk / sus</th><th class="l">QC</th></tr>"#);
         for t in &r.tracks {
             let _ = write!(
@@ -328,15 +363,15 @@ impl Exporter for HtmlExporter {
             );
         }
         s.push_str("</table><h3>Album checks</h3>");
-        checks_list(&mut s, &r.checks);
+        checks_list(s, &r.checks);
         s.push_str("</section>");
+    }
+}
 
-        for t in &r.tracks {
-            track_section(&mut s, t);
-        }
-
+fn deliverables_section(s: &mut String, r: &Report) {
+    {
         s.push_str(r#"<section class="deliverables"><h2>Deliverables</h2><table><tr><th class="l">name</th><th class="l">folder</th><th>format</th><th>rate</th><th>bits</th><th class="l">dither</th><th>album LUFS</th><th>highest dBTP</th></tr>"#);
-        for d in &a.deliverables {
+        for d in &r.album.deliverables {
             let _ = write!(
                 s,
                 r#"<tr><td class="l">{}</td><td class="l"><code>{}/</code></td><td>{}</td><td>{}</td><td>{}</td><td class="l">{}</td><td>{}</td><td>{}</td></tr>"#,
@@ -351,9 +386,5 @@ impl Exporter for HtmlExporter {
             );
         }
         s.push_str("</table></section>");
-        s.push_str(
-            "<footer>Loudness per ITU-R BS.1770-4 / EBU R128; true peak 4× oversampled on the written files.</footer></main></body></html>\n",
-        );
-        s
     }
 }
