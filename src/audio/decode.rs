@@ -37,23 +37,7 @@ pub struct Reader {
 impl Reader {
     /// Opens and probes a file. More than two channels and an empty file are errors.
     pub fn open(path: &Path) -> Result<Reader> {
-        // A FIFO or a device would block or never end: refused before it is opened.
-        if let Some(kind) = crate::error::file_kind(path) {
-            return Err(Error::audio(path, format!("is {kind}, not an audio file")));
-        }
-        let file = File::open(path).map_err(|e| Error::audio(path, format!("cannot open: {e}")))?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if size == 0 {
-            return Err(Error::audio(path, "the file is empty"));
-        }
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
-        let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            hint.with_extension(ext);
-        }
-        let format = symphonia::default::get_probe()
-            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-            .map_err(|e| Error::audio(path, format!("not a readable audio file ({})", describe(&e))))?;
+        let (format, file_size) = probe(path)?;
         let track = format
             .default_track(TrackType::Audio)
             .ok_or_else(|| Error::audio(path, "no audio track in the file"))?;
@@ -65,31 +49,7 @@ impl Reader {
             .and_then(|p| p.audio())
             .ok_or_else(|| Error::audio(path, "no audio codec parameters"))?
             .clone();
-        let sample_rate =
-            params.sample_rate.ok_or_else(|| Error::audio(path, "the stream has no sample rate"))?;
-        if !RATES_HZ.contains(&sample_rate) {
-            return Err(Error::audio(
-                path,
-                format!(
-                    "declares a sample rate of {sample_rate} Hz; lathe reads 1 kHz to 768 kHz (is the header damaged?)"
-                ),
-            ));
-        }
-        let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
-        if channels > MAX_CHANNELS {
-            return Err(too_many_channels(path, channels));
-        }
-        let float = matches!(
-            params.sample_format,
-            Some(
-                symphonia::core::audio::sample::SampleFormat::F32
-                    | symphonia::core::audio::sample::SampleFormat::F64
-            )
-        );
-        let codec = symphonia::default::get_codecs()
-            .get_audio_decoder(params.codec)
-            .map(|d| d.codec.info.short_name.to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let info = source_format(path, &params)?;
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| match codec_name(params.codec) {
@@ -104,13 +64,13 @@ impl Reader {
             format,
             decoder,
             track_id,
-            info: SourceFormat { codec, sample_rate, channels, bit_depth: params.bits_per_sample, float },
+            info,
             expected_frames,
             pending: Vec::new(),
             pending_pos: 0,
             frames_read: 0,
             done: false,
-            file_size: size,
+            file_size,
         })
     }
 
@@ -227,6 +187,57 @@ impl Reader {
         }
         Ok(())
     }
+}
+
+/// Opens the file and probes its container, with its size in bytes. A FIFO
+/// or a device would block or never end: refused before it is opened.
+fn probe(path: &Path) -> Result<(Box<dyn symphonia::core::formats::FormatReader>, u64)> {
+    if let Some(kind) = crate::error::file_kind(path) {
+        return Err(Error::audio(path, format!("is {kind}, not an audio file")));
+    }
+    let file = File::open(path).map_err(|e| Error::audio(path, format!("cannot open: {e}")))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size == 0 {
+        return Err(Error::audio(path, "the file is empty"));
+    }
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let format = symphonia::default::get_probe()
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .map_err(|e| Error::audio(path, format!("not a readable audio file ({})", describe(&e))))?;
+    Ok((format, size))
+}
+
+/// The stream's format as the header declares it, refusing rates and channel
+/// counts lathe does not master.
+fn source_format(
+    path: &Path,
+    params: &symphonia::core::codecs::audio::AudioCodecParameters,
+) -> Result<SourceFormat> {
+    let sample_rate =
+        params.sample_rate.ok_or_else(|| Error::audio(path, "the stream has no sample rate"))?;
+    if !RATES_HZ.contains(&sample_rate) {
+        return Err(Error::audio(
+            path,
+            format!(
+                "declares a sample rate of {sample_rate} Hz; lathe reads 1 kHz to 768 kHz (is the header damaged?)"
+            ),
+        ));
+    }
+    let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
+    if channels > MAX_CHANNELS {
+        return Err(too_many_channels(path, channels));
+    }
+    use symphonia::core::audio::sample::SampleFormat as Sf;
+    let float = matches!(params.sample_format, Some(Sf::F32 | Sf::F64));
+    let codec = symphonia::default::get_codecs()
+        .get_audio_decoder(params.codec)
+        .map(|d| d.codec.info.short_name.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    Ok(SourceFormat { codec, sample_rate, channels, bit_depth: params.bits_per_sample, float })
 }
 
 fn too_many_channels(path: &Path, n: usize) -> Error {

@@ -192,76 +192,132 @@ fn section(bar: usize) -> [f64; 4] {
     }
 }
 
+/// One beat of the arrangement: where it starts, its bar's chord and the
+/// section's stem gains.
+struct Beat {
+    index: usize,
+    start: usize,
+    bar: usize,
+    chord: usize,
+    /// Drums, bass, chords, melody.
+    gains: [f64; 4],
+}
+
+/// The four stems being played, with what every beat needs to know.
+struct Band<'a> {
+    song: &'a Song,
+    fs: f64,
+    beat_s: f64,
+    beat_n: f64,
+    scale: [i32; 7],
+    snare: Vec<f64>,
+    rng: Rng,
+    drums: Stem,
+    bass: Stem,
+    chords: Stem,
+    melody: Stem,
+}
+
+impl Band<'_> {
+    /// The MIDI note of scale degree `d` (wrapping into higher octaves).
+    fn degree(&self, d: usize, octave: i32) -> f64 {
+        (self.song.root + 12 * (octave + (d / 7) as i32) + self.scale[d % 7]) as f64
+    }
+
+    /// Kick on 1 and 3 (and the "and" of 4 when driven), snare on 2 and 4, eighth hats.
+    fn drums(&mut self, beat: &Beat) {
+        let (fs, b, gd, drive) = (self.fs, beat.index, beat.gains[0], self.song.drive);
+        let accent = (0.6 + 0.4 * drive * ((b % 4 == 0) as i32 as f64)) * gd;
+        if b % 2 == 0 {
+            self.drums.add(beat.start, &kick(fs, accent), 0.9 * accent, 0.0);
+        }
+        if drive > 0.5 && b % 4 == 3 {
+            self.drums.add(beat.start + (self.beat_n * 0.5) as usize, &kick(fs, 0.7), 0.6 * gd, 0.0);
+        }
+        if b % 2 == 1 {
+            self.drums.add(beat.start, &self.snare, (0.55 + 0.25 * drive) * gd, 0.1);
+        }
+        for e in 0..2 {
+            let h = hat(fs, &mut self.rng, e == 1 && b % 4 == 3);
+            let vel = (0.5 + 0.3 * self.rng.uniform().abs()) * gd;
+            self.drums.add(beat.start + (e as f64 * self.beat_n * 0.5) as usize, &h, vel, 0.35);
+        }
+    }
+
+    /// Root on the beat, fifth on the off-beat of 4.
+    fn bass(&mut self, beat: &Beat) {
+        let (fs, gb) = (self.fs, beat.gains[1]);
+        let root_hz = midi_hz(self.degree(beat.chord, 0) - 12.0);
+        self.bass.add(beat.start, &saw_note(fs, root_hz, self.beat_s * 0.9, 8, 600.0, 0.004), 0.7 * gb, 0.0);
+        if beat.index % 4 == 3 {
+            let fifth = midi_hz(self.degree(beat.chord + 4, 0) - 12.0);
+            let note = saw_note(fs, fifth, self.beat_s * 0.45, 8, 600.0, 0.004);
+            self.bass.add(beat.start + (self.beat_n * 0.5) as usize, &note, 0.6 * gb, 0.0);
+        }
+    }
+
+    /// One chord per bar, the triad spread left-right.
+    fn chords(&mut self, beat: &Beat) {
+        if beat.index.is_multiple_of(4) {
+            for (k, pan) in [(0usize, -0.6), (2, 0.6), (4, -0.2)] {
+                let hz = midi_hz(self.degree(beat.chord + k, 1));
+                let note = saw_note(self.fs, hz, self.beat_s * 4.0, 12, 2500.0, 0.08);
+                self.chords.add(beat.start, &note, 0.22 * beat.gains[2], pan);
+            }
+        }
+    }
+
+    /// A phrase of eighths and quarters walking the scale.
+    fn melody(&mut self, beat: &Beat) {
+        if beat.bar % 2 == 1 || !beat.index.is_multiple_of(3) {
+            let step = (self.rng.next_u64() % 5) as usize;
+            let hz = midi_hz(self.degree(beat.chord + [0, 2, 4, 1, 3][step], 2));
+            let len =
+                if self.rng.next_u64().is_multiple_of(3) { self.beat_s * 0.5 } else { self.beat_s * 0.95 };
+            self.melody.add(beat.start, &lead_note(self.fs, hz, len), 0.55 * beat.gains[3], 0.15);
+        }
+    }
+}
+
 /// Renders the song's four stems at `rate`: stereo planar, in [`STEM_NAMES`] order.
 pub fn render_stems(song: &Song, rate: u32) -> Vec<[Vec<f32>; 2]> {
     let fs = rate as f64;
     let n = (song.seconds * fs) as usize;
-    let beat = 60.0 / song.tempo_bpm;
-    let beat_n = beat * fs;
+    let beat_s = 60.0 / song.tempo_bpm;
     let mut rng = Rng::new(song.seed);
-    let scale: [i32; 7] = if song.minor { [0, 2, 3, 5, 7, 8, 10] } else { [0, 2, 4, 5, 7, 9, 11] };
+    let snare = snare(fs, &mut rng);
+    let mut band = Band {
+        song,
+        fs,
+        beat_s,
+        beat_n: beat_s * fs,
+        scale: if song.minor { [0, 2, 3, 5, 7, 8, 10] } else { [0, 2, 4, 5, 7, 9, 11] },
+        snare,
+        rng,
+        drums: Stem::new(n),
+        bass: Stem::new(n),
+        chords: Stem::new(n),
+        melody: Stem::new(n),
+    };
     // i - VI - III - VII in minor, I - V - vi - IV in major.
     let progression: [usize; 4] = if song.minor { [0, 5, 2, 6] } else { [0, 4, 5, 3] };
-    let degree =
-        |d: usize, octave: i32| -> f64 { (song.root + 12 * (octave + (d / 7) as i32) + scale[d % 7]) as f64 };
-    let mut drums = Stem::new(n);
-    let mut bass = Stem::new(n);
-    let mut chords = Stem::new(n);
-    let mut melody = Stem::new(n);
-    let snare_v = snare(fs, &mut rng);
-    let beats = (song.seconds / beat).ceil() as usize;
-    for b in 0..beats {
-        let start = (b as f64 * beat_n) as usize;
-        let bar = b / 4;
-        let chord = progression[bar % 4];
+    for index in 0..(song.seconds / beat_s).ceil() as usize {
+        let bar = index / 4;
         // Arrangement, as stem gains per section: intro, verse, chorus, breakdown, chorus.
-        let [gd, gb, gc, gm] = section(bar);
-        let accent = (0.6 + 0.4 * song.drive * ((b % 4 == 0) as i32 as f64)) * gd;
-        // Drums: kick on 1 and 3 (and the "and" of 4 when driven), snare on 2 and 4, eighth hats.
-        if b % 2 == 0 {
-            drums.add(start, &kick(fs, accent), 0.9 * accent, 0.0);
-        }
-        if song.drive > 0.5 && b % 4 == 3 {
-            drums.add(start + (beat_n * 0.5) as usize, &kick(fs, 0.7), 0.6 * gd, 0.0);
-        }
-        if b % 2 == 1 {
-            drums.add(start, &snare_v, (0.55 + 0.25 * song.drive) * gd, 0.1);
-        }
-        for e in 0..2 {
-            let h = hat(fs, &mut rng, e == 1 && b % 4 == 3);
-            let vel = (0.5 + 0.3 * rng.uniform().abs()) * gd;
-            drums.add(start + (e as f64 * beat_n * 0.5) as usize, &h, vel, 0.35);
-        }
-        // Bass: root on the beat, fifth on the off-beat of 4.
-        let root_hz = midi_hz(degree(chord, 0) - 12.0);
-        bass.add(start, &saw_note(fs, root_hz, beat * 0.9, 8, 600.0, 0.004), 0.7 * gb, 0.0);
-        if b % 4 == 3 {
-            let fifth = midi_hz(degree(chord + 4, 0) - 12.0);
-            bass.add(
-                start + (beat_n * 0.5) as usize,
-                &saw_note(fs, fifth, beat * 0.45, 8, 600.0, 0.004),
-                0.6 * gb,
-                0.0,
-            );
-        }
-        // Chords: one per bar, triad spread left-right.
-        if b % 4 == 0 {
-            for (k, pan) in [(0usize, -0.6), (2, 0.6), (4, -0.2)] {
-                let hz = midi_hz(degree(chord + k, 1));
-                chords.add(start, &saw_note(fs, hz, beat * 4.0, 12, 2500.0, 0.08), 0.22 * gc, pan);
-            }
-        }
-        // Melody: a phrase of eighths and quarters walking the scale.
-        if bar % 2 == 1 || b % 3 != 0 {
-            let step = (rng.next_u64() % 5) as usize;
-            let d = chord + [0, 2, 4, 1, 3][step];
-            let hz = midi_hz(degree(d, 2));
-            let len = if rng.next_u64().is_multiple_of(3) { beat * 0.5 } else { beat * 0.95 };
-            melody.add(start, &lead_note(fs, hz, len), 0.55 * gm, 0.15);
-        }
+        let beat = Beat {
+            index,
+            start: (index as f64 * band.beat_n) as usize,
+            bar,
+            chord: progression[bar % 4],
+            gains: section(bar),
+        };
+        band.drums(&beat);
+        band.bass(&beat);
+        band.chords(&beat);
+        band.melody(&beat);
     }
     let level = 10f64.powf(song.level_db / 20.0);
-    [drums, bass, chords, melody]
+    [band.drums, band.bass, band.chords, band.melody]
         .into_iter()
         .zip(song.stem_db)
         .map(|(st, db)| {

@@ -35,79 +35,99 @@ impl Exporter for MarkdownExporter {
     }
 
     fn render(&self, r: &Report) -> String {
-        let a = &r.album;
         let mut s = String::new();
-        let by = a.artist.as_deref().map(|x| format!(" by {}", cell(x))).unwrap_or_default();
-        let _ = writeln!(s, "# {}{by}: QC {}\n", cell(&a.title), if r.passed { "passed" } else { "FAILED" });
-        let _ = writeln!(
-            s,
-            "{} mode{}, target {:.1} LUFS, ceiling {:.1} dBTP. The album measures **{} LUFS** and **{} dBTP**, \
-             LRA {} LU, track spread {:.1} LU (premasters: {} LUFS).\n",
-            match a.mode {
-                crate::manifest::Mode::Album => "Album",
-                crate::manifest::Mode::Track => "Track",
-            },
-            a.preset.as_deref().map(|p| format!(" (preset `{p}`)")).unwrap_or_default(),
-            a.target_lufs,
-            a.ceiling_dbtp,
-            num(a.integrated_lufs, 2),
-            num(a.true_peak_dbtp, 2),
-            num(a.lra_lu, 1),
-            a.loudness_spread_lu,
-            num(a.premaster_integrated_lufs, 2),
-        );
-        s.push_str(
-            "| # | Title | Premaster LUFS | Premaster dBTP | Gain dB | Master LUFS | Target | Master dBTP | LRA before → after | Limiting peak / sustained dB | QC |\n",
-        );
-        s.push_str("|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n");
-        for t in &r.tracks {
-            let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {:+.1} | {} | {:.1} | {} | {} → {} | {:.1} / {:.1} | {} |",
-                t.index,
-                cell(&t.title),
-                num(t.premaster.integrated_lufs, 1),
-                num(t.premaster.true_peak_dbtp, 1),
-                t.master.gain_db,
-                num(t.master.integrated_lufs, 2),
-                t.master.target_lufs,
-                num(t.master.true_peak_dbtp, 2),
-                num(t.premaster.lra_lu, 1),
-                num(t.master.lra_lu, 1),
-                t.master.max_limiting_db,
-                t.master.sustained_limiting_db,
-                qc
-            );
-        }
-        for (severity, heading) in [(Severity::Fail, "Failed checks"), (Severity::Warn, "Warnings")] {
-            let found: Vec<_> = r.all_checks().filter(|(_, c)| c.severity == severity).collect();
-            if found.is_empty() {
-                continue;
-            }
-            let _ = writeln!(s, "\n## {heading}\n");
-            for (track, c) in found {
-                let whom =
-                    track.map_or("Album".to_string(), |t| format!("{:02} {}", t.index, cell(&t.title)));
-                let _ = writeln!(s, "- **{whom}** `{}`: {}", c.id, cell(&c.message));
-            }
-        }
-        s.push_str("\n## Deliverables\n\n| Name | Format | Rate | Bits | Dither | Album LUFS | Max dBTP |\n");
-        s.push_str("|:--|:--|--:|--:|:--|--:|--:|\n");
-        for d in &a.deliverables {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                cell(&d.name),
-                d.format,
-                d.rate_label(),
-                d.bit_depth,
-                d.dither,
-                num(d.integrated_lufs, 2),
-                num(d.true_peak_dbtp, 2)
-            );
-        }
+        header(&mut s, r);
+        tracks(&mut s, r);
+        checks(&mut s, r);
+        deliverables(&mut s, r);
         let _ = writeln!(s, "\n<sub>lathe {}</sub>", r.lathe_version);
         s
+    }
+}
+
+/// The title with the verdict, and the album's figures in one sentence.
+fn header(s: &mut String, r: &Report) {
+    let a = &r.album;
+    let by = a.artist.as_deref().map(|x| format!(" by {}", cell(x))).unwrap_or_default();
+    let _ = writeln!(s, "# {}{by}: QC {}\n", cell(&a.title), if r.passed { "passed" } else { "FAILED" });
+    let _ = writeln!(
+        s,
+        "{} mode{}, target {:.1} LUFS, ceiling {:.1} dBTP. The album measures **{} LUFS** and **{} dBTP**, \
+             LRA {} LU, track spread {:.1} LU (premasters: {} LUFS).\n",
+        match a.mode {
+            crate::manifest::Mode::Album => "Album",
+            crate::manifest::Mode::Track => "Track",
+        },
+        a.preset.as_deref().map(|p| format!(" (preset `{p}`)")).unwrap_or_default(),
+        a.target_lufs,
+        a.ceiling_dbtp,
+        num(a.integrated_lufs, 2),
+        num(a.true_peak_dbtp, 2),
+        num(a.lra_lu, 1),
+        a.loudness_spread_lu,
+        num(a.premaster_integrated_lufs, 2),
+    );
+}
+
+/// A row per track.
+fn tracks(s: &mut String, r: &Report) {
+    s.push_str(
+            "| # | Title | Premaster LUFS | Premaster dBTP | Gain dB | Master LUFS | Target | Master dBTP | LRA before → after | Limiting peak / sustained dB | QC |\n",
+        );
+    s.push_str("|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n");
+    for t in &r.tracks {
+        let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:+.1} | {} | {:.1} | {} | {} → {} | {:.1} / {:.1} | {} |",
+            t.index,
+            cell(&t.title),
+            num(t.premaster.integrated_lufs, 1),
+            num(t.premaster.true_peak_dbtp, 1),
+            t.master.gain_db,
+            num(t.master.integrated_lufs, 2),
+            t.master.target_lufs,
+            num(t.master.true_peak_dbtp, 2),
+            num(t.premaster.lra_lu, 1),
+            num(t.master.lra_lu, 1),
+            t.master.max_limiting_db,
+            t.master.sustained_limiting_db,
+            qc
+        );
+    }
+}
+
+/// Every failed check, then every warning, each with its track.
+fn checks(s: &mut String, r: &Report) {
+    for (severity, heading) in [(Severity::Fail, "Failed checks"), (Severity::Warn, "Warnings")] {
+        let found: Vec<_> = r.all_checks().filter(|(_, c)| c.severity == severity).collect();
+        if found.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n## {heading}\n");
+        for (track, c) in found {
+            let whom = track.map_or("Album".to_string(), |t| format!("{:02} {}", t.index, cell(&t.title)));
+            let _ = writeln!(s, "- **{whom}** `{}`: {}", c.id, cell(&c.message));
+        }
+    }
+}
+
+/// A row per deliverable, with its album figures.
+fn deliverables(s: &mut String, r: &Report) {
+    let a = &r.album;
+    s.push_str("\n## Deliverables\n\n| Name | Format | Rate | Bits | Dither | Album LUFS | Max dBTP |\n");
+    s.push_str("|:--|:--|--:|--:|:--|--:|--:|\n");
+    for d in &a.deliverables {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(&d.name),
+            d.format,
+            d.rate_label(),
+            d.bit_depth,
+            d.dither,
+            num(d.integrated_lufs, 2),
+            num(d.true_peak_dbtp, 2)
+        );
     }
 }

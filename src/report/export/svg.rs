@@ -158,8 +158,18 @@ impl Chart {
             esc(&self.title)
         );
         let _ = write!(s, "<title>{}</title>", esc(&self.title));
+        self.frame(&mut s);
+        for mark in &self.marks {
+            self.mark(&mut s, mark);
+        }
+        self.legend(&mut s);
+        s.push_str("</svg>");
+        s
+    }
+
+    /// The grid, the ticks and their labels, the frame and the axis labels.
+    fn frame(&self, s: &mut String) {
         let (x0, x1, y0, y1) = (LEFT, W - RIGHT, TOP, H - BOTTOM);
-        // Grid and ticks.
         for (v, label) in &self.y.ticks {
             let y = self.py(*v);
             let _ = write!(
@@ -194,59 +204,63 @@ impl Chart {
             (y0 + y1) / 2.0,
             esc(&self.y.label)
         );
-        for mark in &self.marks {
-            match mark {
-                Mark::Line { class, points } => {
-                    let _ = write!(s, r#"<path class="line {class}" d="{}"/>"#, self.path(points));
-                }
-                Mark::Area { class, base, points } => {
-                    if let (Some(first), Some(last)) = (points.first(), points.last()) {
-                        let b = self.py(*base);
-                        let _ = write!(
-                            s,
-                            r#"<path class="area {class}" d="M{:.1},{b:.1}{}L{:.1},{b:.1}Z"/>"#,
-                            self.px(first.0),
-                            self.path(points).replacen('M', "L", 1),
-                            self.px(last.0)
-                        );
-                    }
-                }
-                Mark::Dots { class, points } => {
-                    for &(x, y) in points.iter().filter(|p| p.1.is_finite()) {
-                        let _ = write!(
-                            s,
-                            r#"<circle class="dot {class}" cx="{:.1}" cy="{:.1}" r="4"/>"#,
-                            self.px(x),
-                            self.py(y)
-                        );
-                    }
-                }
-                Mark::Dashes { class, half_width, points } => {
-                    for &(x, y) in points.iter().filter(|p| p.1.is_finite()) {
-                        let _ = write!(
-                            s,
-                            r#"<line class="dash {class}" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/>"#,
-                            self.px(x - half_width),
-                            self.py(y),
-                            self.px(x + half_width),
-                            self.py(y)
-                        );
-                    }
-                }
-                Mark::HLine { class, y, label } => {
-                    let py = self.py(*y);
+    }
+
+    fn mark(&self, s: &mut String, mark: &Mark) {
+        match mark {
+            Mark::Line { class, points } => {
+                let _ = write!(s, r#"<path class="line {class}" d="{}"/>"#, self.path(points));
+            }
+            Mark::Area { class, base, points } => {
+                if let (Some(first), Some(last)) = (points.first(), points.last()) {
+                    let b = self.py(*base);
                     let _ = write!(
                         s,
-                        r#"<line class="ref {class}" x1="{x0}" y1="{py:.1}" x2="{x1}" y2="{py:.1}"/><text class="ref-label {class}" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-                        x1 - 4.0,
-                        py - 4.0,
-                        esc(label)
+                        r#"<path class="area {class}" d="M{:.1},{b:.1}{}L{:.1},{b:.1}Z"/>"#,
+                        self.px(first.0),
+                        self.path(points).replacen('M', "L", 1),
+                        self.px(last.0)
                     );
                 }
             }
+            Mark::Dots { class, points } => {
+                for &(x, y) in points.iter().filter(|p| p.1.is_finite()) {
+                    let _ = write!(
+                        s,
+                        r#"<circle class="dot {class}" cx="{:.1}" cy="{:.1}" r="4"/>"#,
+                        self.px(x),
+                        self.py(y)
+                    );
+                }
+            }
+            Mark::Dashes { class, half_width, points } => {
+                for &(x, y) in points.iter().filter(|p| p.1.is_finite()) {
+                    let _ = write!(
+                        s,
+                        r#"<line class="dash {class}" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"/>"#,
+                        self.px(x - half_width),
+                        self.py(y),
+                        self.px(x + half_width),
+                        self.py(y)
+                    );
+                }
+            }
+            Mark::HLine { class, y, label } => {
+                let (x0, x1, py) = (LEFT, W - RIGHT, self.py(*y));
+                let _ = write!(
+                    s,
+                    r#"<line class="ref {class}" x1="{x0}" y1="{py:.1}" x2="{x1}" y2="{py:.1}"/><text class="ref-label {class}" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                    x1 - 4.0,
+                    py - 4.0,
+                    esc(label)
+                );
+            }
         }
-        // Legend along the top.
-        let mut lx = x0;
+    }
+
+    /// The legend, along the top.
+    fn legend(&self, s: &mut String) {
+        let mut lx = LEFT;
         for (class, label) in &self.legend {
             let _ = write!(
                 s,
@@ -256,8 +270,6 @@ impl Chart {
             );
             lx += 30.0 + 6.5 * label.chars().count() as f64;
         }
-        s.push_str("</svg>");
-        s
     }
 }
 

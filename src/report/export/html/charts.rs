@@ -18,29 +18,36 @@ fn loudness_axis(values: impl Iterator<Item = f64>, label: &str) -> Axis {
 }
 
 pub(super) fn album_charts(s: &mut String, r: &Report) {
-    let a = &r.album;
-    let n = r.tracks.len() as f64;
     let x = Axis {
         min: 0.5,
-        max: n + 0.5,
+        max: r.tracks.len() as f64 + 0.5,
         log: false,
         ticks: r.tracks.iter().map(|t| (t.index as f64, t.index.to_string())).collect(),
         label: "track".into(),
     };
-    let pts = |f: &dyn Fn(&TrackReport) -> f64| -> Vec<(f64, f64)> {
-        r.tracks.iter().map(|t| (t.index as f64, f(t))).collect()
-    };
-    let pre = pts(&|t| t.premaster.integrated_lufs);
-    let master = pts(&|t| t.master.integrated_lufs);
-    let targets = pts(&|t| t.master.target_lufs);
+    s.push_str(&album_loudness(r, x.clone()).to_svg());
+    s.push_str(&album_peak(r, x).to_svg());
+}
+
+/// One (track number, value) point per track.
+fn per_track(r: &Report, f: impl Fn(&TrackReport) -> f64) -> Vec<(f64, f64)> {
+    r.tracks.iter().map(|t| (t.index as f64, f(t))).collect()
+}
+
+/// Each track's loudness, premaster and master, against its target and the album's.
+fn album_loudness(r: &Report, x: Axis) -> Chart {
+    let a = &r.album;
+    let pre = per_track(r, |t| t.premaster.integrated_lufs);
+    let master = per_track(r, |t| t.master.integrated_lufs);
+    let targets = per_track(r, |t| t.master.target_lufs);
     let y = loudness_axis(
         pre.iter().chain(&master).chain(&targets).map(|p| p.1).chain([a.target_lufs]),
         "integrated (LUFS)",
     );
-    let chart = Chart {
+    Chart {
         kind: "album-loudness",
         title: format!("Track loudness against the {:.1} LUFS target", a.target_lufs),
-        x: x.clone(),
+        x,
         y,
         marks: vec![
             Mark::HLine {
@@ -57,11 +64,14 @@ pub(super) fn album_charts(s: &mut String, r: &Report) {
             ("master", "master".into()),
             ("target", "track target".into()),
         ],
-    };
-    s.push_str(&chart.to_svg());
+    }
+}
 
-    let pre = pts(&|t| t.premaster.true_peak_dbtp);
-    let master = pts(&|t| t.master.true_peak_dbtp);
+/// Each track's true peak, premaster and master, against the ceiling.
+fn album_peak(r: &Report, x: Axis) -> Chart {
+    let a = &r.album;
+    let pre = per_track(r, |t| t.premaster.true_peak_dbtp);
+    let master = per_track(r, |t| t.master.true_peak_dbtp);
     let vals: Vec<f64> = pre.iter().chain(&master).map(|p| p.1).filter(|v| v.is_finite()).collect();
     let lo = vals.iter().cloned().fold(a.ceiling_dbtp, f64::min);
     let hi = vals.iter().cloned().fold(a.ceiling_dbtp, f64::max);
@@ -72,7 +82,7 @@ pub(super) fn album_charts(s: &mut String, r: &Report) {
         "true peak (dBTP)",
         |v| format!("{v:.0}"),
     );
-    let chart = Chart {
+    Chart {
         kind: "album-peak",
         title: format!("Track true peak against the {:.1} dBTP ceiling", a.ceiling_dbtp),
         x,
@@ -87,8 +97,7 @@ pub(super) fn album_charts(s: &mut String, r: &Report) {
             Mark::Dots { class: "master", points: master },
         ],
         legend: vec![("pre", "premaster".into()), ("master", "master".into())],
-    };
-    s.push_str(&chart.to_svg());
+    }
 }
 
 pub(super) fn track_charts(s: &mut String, t: &TrackReport) {
