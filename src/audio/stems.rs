@@ -14,6 +14,7 @@ use crate::audio::decode::Reader;
 use crate::audio::{Audio, SourceFormat};
 use crate::dsp::eq::{Band, Eq};
 use crate::dsp::loudness::BlockEnergies;
+use crate::dsp::math;
 use crate::dsp::scan::ClipDetector;
 use crate::dsp::{db_to_gain, gain_to_db};
 use crate::error::{Error, Result};
@@ -70,7 +71,7 @@ pub struct Mixdown {
 /// Left and right gains of the pan law.
 pub fn pan_gains(pan: f64) -> (f64, f64) {
     let a = (pan + 1.0) * std::f64::consts::FRAC_PI_4;
-    (std::f64::consts::SQRT_2 * a.cos(), std::f64::consts::SQRT_2 * a.sin())
+    (std::f64::consts::SQRT_2 * math::cos(a), std::f64::consts::SQRT_2 * math::sin(a))
 }
 
 /// One stem's decoding state.
@@ -109,7 +110,7 @@ pub fn mixdown(inputs: &[StemInput], min_clip_run: usize) -> Result<Mixdown> {
     }
     let sum_peak = out.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
     let mut stems: Vec<StemFacts> = lanes.into_iter().map(Lane::facts).collect();
-    let energy = |l: f64| if l.is_finite() { 10f64.powf(l / 10.0) } else { 0.0 };
+    let energy = |l: f64| if l.is_finite() { math::powf(10f64, l / 10.0) } else { 0.0 };
     let total: f64 = stems.iter().map(|s| energy(s.mixed_lufs)).sum();
     for s in &mut stems {
         s.share_pct = if total > 0.0 { 100.0 * energy(s.mixed_lufs) / total } else { 0.0 };

@@ -1,6 +1,7 @@
 //! RBJ-cookbook biquads ("Cookbook formulae for audio EQ biquad filter
 //! coefficients", R. Bristow-Johnson), designed and run in f64.
 
+use crate::dsp::math;
 use std::f64::consts::PI;
 
 /// The filter shapes of the cookbook that a mastering EQ uses.
@@ -30,9 +31,9 @@ impl Coefficients {
     /// (0.7071 = shelf slope 1). `gain_db` is used by shelves and peaks only.
     pub fn design(shape: Shape, freq_hz: f64, q: f64, gain_db: f64, sample_rate: f64) -> Self {
         let w0 = 2.0 * PI * freq_hz / sample_rate;
-        let (sin_w0, cos_w0) = w0.sin_cos();
+        let (sin_w0, cos_w0) = math::sin_cos(w0);
         let alpha = sin_w0 / (2.0 * q);
-        let a = 10f64.powf(gain_db / 40.0);
+        let a = math::powf(10f64, gain_db / 40.0);
         let (b0, b1, b2, a0, a1, a2) = match shape {
             Shape::Lowpass => {
                 let b1 = 1.0 - cos_w0;
@@ -80,12 +81,12 @@ impl Coefficients {
     /// Magnitude response in dB at `freq_hz`, evaluated from the transfer function.
     pub fn magnitude_db(&self, freq_hz: f64, sample_rate: f64) -> f64 {
         let w = 2.0 * PI * freq_hz / sample_rate;
-        let (c1, s1) = (w.cos(), -w.sin());
-        let (c2, s2) = ((2.0 * w).cos(), -(2.0 * w).sin());
+        let (c1, s1) = (math::cos(w), -math::sin(w));
+        let (c2, s2) = (math::cos(2.0 * w), -math::sin(2.0 * w));
         let num = (self.b0 + self.b1 * c1 + self.b2 * c2, self.b1 * s1 + self.b2 * s2);
         let den = (1.0 + self.a1 * c1 + self.a2 * c2, self.a1 * s1 + self.a2 * s2);
         let mag2 = (num.0 * num.0 + num.1 * num.1) / (den.0 * den.0 + den.1 * den.1);
-        10.0 * mag2.log10()
+        10.0 * math::log10(mag2)
     }
 }
 

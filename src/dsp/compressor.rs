@@ -15,6 +15,7 @@
 
 use super::biquad::{Biquad, Coefficients, Shape};
 use super::db_to_gain;
+use crate::dsp::math;
 
 /// Averaging time of the RMS detector.
 pub const RMS_WINDOW_MS: f64 = 10.0;
@@ -69,7 +70,7 @@ pub struct CompressorStats {
 }
 
 fn one_pole(time_ms: f64, sample_rate: f64) -> f64 {
-    if time_ms <= 0.0 { 0.0 } else { (-1.0 / (time_ms * 1e-3 * sample_rate)).exp() }
+    if time_ms <= 0.0 { 0.0 } else { math::exp(-1.0 / (time_ms * 1e-3 * sample_rate)) }
 }
 
 /// Compresses a stereo pair in place.
@@ -99,7 +100,7 @@ pub fn process(
         let sq = (dl * dl).max(dr * dr);
         mean_square = sq + rms_coef * (mean_square - sq);
         // AES17: a sine of peak A has mean square A²/2 and reads 20·log10(A).
-        let level_db = 10.0 * (2.0 * mean_square).max(1e-30).log10();
+        let level_db = (10.0 / std::f64::consts::LN_10) * math::ln((2.0 * mean_square).max(1e-30));
         let target = settings.static_curve_db(level_db) - level_db;
         let coef = if target < gr_db { attack } else { release };
         gr_db = target + coef * (gr_db - target);

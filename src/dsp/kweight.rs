@@ -8,15 +8,16 @@
 //! instead of a fresh pass over every sample in the window.
 
 use super::biquad::Coefficients;
+use crate::dsp::math;
 
 /// The two stages for `sample_rate`.
 pub fn coefficients(sample_rate: u32) -> [Coefficients; 2] {
     let rate = sample_rate as f64;
     // Stage 1: the head's high shelf.
     let (f0, g, q) = (1681.974450955533, 3.999843853973347, 0.7071752369554196);
-    let k = (std::f64::consts::PI * f0 / rate).tan();
-    let vh = 10f64.powf(g / 20.0);
-    let vb = vh.powf(0.4996667741545416);
+    let k = math::tan(std::f64::consts::PI * f0 / rate);
+    let vh = math::powf(10f64, g / 20.0);
+    let vb = math::powf(vh, 0.4996667741545416);
     let a0 = 1.0 + k / q + k * k;
     let shelf = Coefficients {
         b0: (vh + vb * k / q + k * k) / a0,
@@ -27,7 +28,7 @@ pub fn coefficients(sample_rate: u32) -> [Coefficients; 2] {
     };
     // Stage 2: the RLB high-pass.
     let (f0, q) = (38.13547087602444, 0.5003270373238773);
-    let k = (std::f64::consts::PI * f0 / rate).tan();
+    let k = math::tan(std::f64::consts::PI * f0 / rate);
     let a0 = 1.0 + k / q + k * k;
     let highpass = Coefficients {
         b0: 1.0,
@@ -123,7 +124,7 @@ impl Blocks {
 
 /// Loudness (LUFS) of a mean weighted energy per frame.
 pub fn lufs(mean_energy: f64) -> f64 {
-    -0.691 + 10.0 * mean_energy.log10()
+    -0.691 + 10.0 * math::log10(mean_energy)
 }
 
 #[cfg(test)]

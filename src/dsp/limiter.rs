@@ -24,6 +24,7 @@
 //! 6. The gain is never above 0 dB.
 
 use super::oversample::accumulate_peak_envelope;
+use crate::dsp::math;
 
 /// Samples on each side of a peak that share its gain (`G` above).
 pub const GUARD: usize = 8;
@@ -216,19 +217,20 @@ pub fn gain_curve_db(
     let lookahead = ((settings.lookahead_ms * 1e-3 * fs).round() as usize).max(2);
     let hold = (settings.hold_ms * 1e-3 * fs).round() as usize;
     let ceiling = (settings.ceiling_dbtp - DETECTOR_HEADROOM_DB) as f32;
-    let threshold = 10f32.powf((ceiling - input_gain_db as f32) / 20.0);
+    let threshold = math::powf(10f32, (ceiling - input_gain_db as f32) / 20.0);
 
     // Required gain (the envelope already counts each interval's peak for both
     // its samples), after `lookahead` leading zeros so the first peaks get
     // their full attack.
     let mut e = vec![0f32; lookahead];
     e.extend(
-        env.iter()
-            .map(|&v| if v > threshold { ceiling - input_gain_db as f32 - 20.0 * v.log10() } else { 0.0 }),
+        env.iter().map(|&v| {
+            if v > threshold { ceiling - input_gain_db as f32 - 20.0 * math::log10(v) } else { 0.0 }
+        }),
     );
     // Hold and lookahead.
     sliding_min_in_place(&mut e, (hold + 1).max(GUARD), lookahead + GUARD);
-    let k = (-1.0 / (settings.release_ms.max(0.1) * 1e-3 * fs)).exp() as f32;
+    let k = math::exp(-1.0 / (settings.release_ms.max(0.1) * 1e-3 * fs)) as f32;
     let mut state = 0f32;
     for v in e.iter_mut() {
         state = (state * k).min(*v);
@@ -244,7 +246,7 @@ pub fn gain_curve_db(
 
 /// The envelope floor that keeps [`gain_curve_db`] exact for input gains up to `max_gain_db`.
 pub fn envelope_floor(settings: &LimiterSettings, max_gain_db: f64) -> f32 {
-    10f32.powf(((settings.ceiling_dbtp - DETECTOR_HEADROOM_DB - max_gain_db) / 20.0) as f32)
+    math::powf(10f32, ((settings.ceiling_dbtp - DETECTOR_HEADROOM_DB - max_gain_db) / 20.0) as f32)
 }
 
 /// Applies a gain curve (dB) to every channel; returns what it did.
@@ -256,7 +258,7 @@ pub fn apply_curve(curve: &[f32], sample_rate: u32, channels: &mut [Vec<f32>]) -
     stats.gain_reduction_db = curve.chunks(hop).map(|c| peak_gain_reduction_db(c) as f32).collect();
     for (i, &g_db) in curve.iter().enumerate() {
         if g_db < 0.0 {
-            let g = (g_db * DB_TO_LN).exp();
+            let g = math::exp(g_db * DB_TO_LN);
             for ch in channels.iter_mut() {
                 ch[i] *= g;
             }
@@ -288,7 +290,7 @@ pub fn apply_curve_from(
     sample_rate: u32,
     out: &mut [Vec<f32>],
 ) -> LimiterStats {
-    let g = 10f64.powf(gain_db / 20.0);
+    let g = math::powf(10f64, gain_db / 20.0);
     for (o, p) in out.iter_mut().zip(pre) {
         for (o, &p) in o.iter_mut().zip(p) {
             *o = (p as f64 * g) as f32;

@@ -9,6 +9,7 @@ use ebur128::{EbuR128, Mode};
 
 use crate::dsp::kweight::{self, Blocks};
 
+use crate::dsp::math;
 use crate::error::{Error, Result};
 
 /// Interval of the momentary/short-term readings (EBU Tech 3341 asks for ≥ 10 Hz).
@@ -144,7 +145,7 @@ impl BlockEnergies {
 
 /// The absolute gate (-70 LUFS) as a mean-square energy.
 fn absolute_gate() -> f64 {
-    10f64.powf((ABSOLUTE_GATE_LUFS + 0.691) / 10.0)
+    math::powf(10f64, (ABSOLUTE_GATE_LUFS + 0.691) / 10.0)
 }
 
 /// The absolute gate of BS.1770-4.
@@ -191,7 +192,7 @@ fn meter_error(e: ebur128::Error) -> Error {
 }
 
 fn to_db(amplitude: f64) -> f64 {
-    20.0 * amplitude.log10()
+    20.0 * math::log10(amplitude)
 }
 
 impl Meter {

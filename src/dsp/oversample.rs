@@ -7,6 +7,7 @@
 //! never exceed `Σ|h|·max|x|` over the filter's window, so samples whose
 //! window bound is under the level of interest are taken as their own peak.
 
+use crate::dsp::math;
 use std::sync::OnceLock;
 
 /// Oversampling factor.
@@ -49,7 +50,7 @@ fn design(frac: f64) -> [f32; TAPS] {
         // Tap i multiplies x[n + d], d = i - (HALF - 1), at distance t = frac - d.
         let t = frac - (i as f64 - (HALF as f64 - 1.0));
         let u = std::f64::consts::PI * CUTOFF * t;
-        let sinc = if t == 0.0 { 1.0 } else { u.sin() / u };
+        let sinc = if t == 0.0 { 1.0 } else { math::sin(u) / u };
         let r = t / span;
         let w = if r.abs() >= 1.0 { 0.0 } else { bessel_i0(BETA * (1.0 - r * r).sqrt()) / bessel_i0(BETA) };
         *tap = sinc * w;
@@ -76,36 +77,12 @@ fn filter() -> &'static Filter {
     })
 }
 
-/// Multiply-add as the running CPU does it best: fused where the FMA
-/// path is compiled, a separate multiply and add elsewhere.
-trait MulAdd {
-    fn mul_add(a: f32, b: f32, c: f32) -> f32;
-}
-
-struct Separate;
-impl MulAdd for Separate {
-    #[inline(always)]
-    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
-        a * b + c
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-struct Fused;
-#[cfg(target_arch = "x86_64")]
-impl MulAdd for Fused {
-    #[inline(always)]
-    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
-        a.mul_add(b, c)
-    }
-}
-
 #[inline(always)]
-fn dot<M: MulAdd>(a: &[f32; TAPS], b: &[f32]) -> f32 {
+fn dot(a: &[f32; TAPS], b: &[f32]) -> f32 {
     let mut acc = [0f32; 16];
     for (ca, cb) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
         for k in 0..16 {
-            acc[k] = M::mul_add(ca[k], cb[k], acc[k]);
+            acc[k] += ca[k] * cb[k];
         }
     }
     acc.iter().sum()
@@ -113,14 +90,14 @@ fn dot<M: MulAdd>(a: &[f32; TAPS], b: &[f32]) -> f32 {
 
 /// The three 4× branches over one window, reading the window once.
 #[inline(always)]
-fn dot3<M: MulAdd>(br: &[[f32; TAPS]; FACTOR - 1], w: &[f32]) -> [f32; FACTOR - 1] {
+fn dot3(br: &[[f32; TAPS]; FACTOR - 1], w: &[f32]) -> [f32; FACTOR - 1] {
     let mut acc = [[0f32; 8]; FACTOR - 1];
     let w = &w[..TAPS];
     for (i, wc) in w.chunks_exact(8).enumerate() {
         for (b, a) in br.iter().zip(acc.iter_mut()) {
             let c = &b[i * 8..i * 8 + 8];
             for k in 0..8 {
-                a[k] = M::mul_add(c[k], wc[k], a[k]);
+                a[k] += c[k] * wc[k];
             }
         }
     }
@@ -174,28 +151,34 @@ const REFINE_SLACK: f32 = std::f32::consts::PI * std::f32::consts::PI / 128.0;
 fn for_each_peak(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA, checked just above; the
-            // function only differs from the portable one in the instructions
-            // the compiler may use (fused multiply-adds round once, so its
-            // readings can differ from the portable path's in the last bit).
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
             #[allow(unsafe_code)]
             unsafe {
                 return for_each_peak_avx2(x, floor, f);
             }
         }
     }
-    for_each_peak_portable::<Separate>(x, floor, f)
+    for_each_peak_portable(x, floor, f)
 }
 
+/// The same code as [`for_each_peak_portable`], compiled for AVX2: wider
+/// vectors, the same arithmetic. Every product and sum is a separate IEEE
+/// operation in the same order (Rust never contracts `a * b + c` into a
+/// fused multiply-add, and FMA is not enabled here), each accumulator lane
+/// is its own running sum, and the lanes are added in a fixed order, so the
+/// readings are bit-identical to the portable path's on every CPU. Fused
+/// multiply-adds measured no faster (`make bench`, limiter and meter within
+/// noise) but round once instead of twice, and their last-bit differences
+/// reached the limiter and so the masters.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2")]
 fn for_each_peak_avx2(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
-    for_each_peak_portable::<Fused>(x, floor, f)
+    for_each_peak_portable(x, floor, f)
 }
 
 #[inline(always)]
-fn for_each_peak_portable<M: MulAdd>(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f32) -> f32) {
+fn for_each_peak_portable(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f32) -> f32) {
     let flt = filter();
     let bounds = window_max_per_block(x);
     // The signal is read through a small zero-padded window buffer, a
@@ -220,7 +203,7 @@ fn for_each_peak_portable<M: MulAdd>(x: &[f32], mut floor: f32, mut f: impl FnMu
             let win = &buf[b + 1..b + 1 + TAPS];
             let mut v = [0f32; FACTOR + 1];
             v[0] = x[n];
-            v[1..FACTOR].copy_from_slice(&dot3::<M>(&flt.branches, win));
+            v[1..FACTOR].copy_from_slice(&dot3(&flt.branches, win));
             v[FACTOR] = if n + 1 < x.len() { x[n + 1] } else { 0.0 };
             // Refine the largest 4× point with its 8× neighbours. A maximum at the
             // next sample belongs to the next interval, which refines it.
@@ -235,13 +218,13 @@ fn for_each_peak_portable<M: MulAdd>(x: &[f32], mut floor: f32, mut f: impl FnMu
                 best
             } else {
                 let left = if k > 0 {
-                    dot::<M>(&flt.fine[k - 1], win).abs()
+                    dot(&flt.fine[k - 1], win).abs()
                 } else if n > 0 {
-                    dot::<M>(&flt.fine[FACTOR - 1], &buf[b..b + TAPS]).abs()
+                    dot(&flt.fine[FACTOR - 1], &buf[b..b + TAPS]).abs()
                 } else {
                     0.0
                 };
-                let right = dot::<M>(&flt.fine[k], win).abs();
+                let right = dot(&flt.fine[k], win).abs();
                 parabola_peak(left, best, right).max(left).max(right)
             };
             floor = f(n, peak);
@@ -281,7 +264,7 @@ pub fn true_peak(x: &[f32]) -> f32 {
 /// True peak of a set of channels, dBTP.
 pub fn true_peak_dbtp(channels: &[Vec<f32>]) -> f64 {
     let peak = channels.iter().map(|c| true_peak(c)).fold(0f32, f32::max);
-    20.0 * (peak as f64).log10()
+    20.0 * math::log10(peak as f64)
 }
 
 /// Interpolates `x` by [`FACTOR`] (for tests and plots): output sample `FACTOR·n + p` is `x(n + p/FACTOR)`.
@@ -294,7 +277,7 @@ pub fn upsample(x: &[f32]) -> Vec<f32> {
         out.push(s);
         let win = &padded[n..n + TAPS];
         for br in &flt.branches {
-            out.push(dot::<Separate>(br, win));
+            out.push(dot(br, win));
         }
     }
     out
@@ -327,6 +310,52 @@ mod tests {
                     (tp - want).abs() < 0.05,
                     "{rate} Hz, {freq:.0} Hz at {phase} deg: {tp:.3} vs {want:.3}"
                 );
+            }
+        }
+    }
+
+    /// A peak finder: `for_each_peak` or one of its paths.
+    type Path = fn(&[f32], f32, &mut dyn FnMut(usize, f32) -> f32);
+
+    /// Every (sample, peak) reading the meter and the limiter see, as bits.
+    fn readings(x: &[f32], floor: f32, path: Path) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        path(x, floor, &mut |n, p| {
+            out.push((n, p.to_bits()));
+            floor
+        });
+        out
+    }
+
+    #[test]
+    fn the_simd_path_reads_the_same_bits_as_the_portable_one() {
+        let rate = 44100;
+        let mut rng = crate::dsp::dither::Rng::new(11);
+        let noise: Vec<f32> = (0..30000).map(|_| rng.uniform() as f32).collect();
+        let song = lathe_synth::Song { seconds: 6.0, ..lathe_synth::sample_album_songs()[1].clone() };
+        let music = lathe_synth::render(&song, rate)[1].clone();
+        let portable =
+            |x: &[f32], floor: f32, f: &mut dyn FnMut(usize, f32) -> f32| for_each_peak_portable(x, floor, f);
+        let dispatched =
+            |x: &[f32], floor: f32, f: &mut dyn FnMut(usize, f32) -> f32| for_each_peak(x, floor, f);
+        #[cfg(target_arch = "x86_64")]
+        let avx2_here = std::arch::is_x86_feature_detected!("avx2");
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx2_here = false;
+        eprintln!("AVX2 path on this CPU: {avx2_here}");
+        for (name, x) in [("music", music), ("white noise", noise)] {
+            // Floor 0 interpolates every interval: every reading is compared.
+            let want = readings(&x, 0.0, portable);
+            assert_eq!(want.len(), x.len(), "{name}");
+            assert_eq!(readings(&x, 0.0, dispatched), want, "{name}: the dispatched path differs");
+            #[cfg(target_arch = "x86_64")]
+            if avx2_here {
+                #[allow(unsafe_code)]
+                let avx2 = |x: &[f32], floor: f32, f: &mut dyn FnMut(usize, f32) -> f32| {
+                    // SAFETY: AVX2 was detected above.
+                    unsafe { for_each_peak_avx2(x, floor, f) }
+                };
+                assert_eq!(readings(&x, 0.0, avx2), want, "{name}: the AVX2 path differs");
             }
         }
     }

@@ -3,6 +3,8 @@
 //! many samples sit at the peak. The one clip detector lathe has: the
 //! premaster scan and the stem mix-down both count with [`ClipDetector`].
 
+use crate::dsp::math;
+
 /// A sample is "full scale" at or above this level (−0.01 dBFS).
 pub const FULL_SCALE: f32 = 0.998_85;
 /// Silence is below −60 dBFS.
@@ -145,7 +147,7 @@ fn correlation(l: &[f32], r: &[f32]) -> (f64, f64) {
     }
     let corr = if sl > 0.0 && sr > 0.0 { slr / (sl * sr).sqrt() } else { 1.0 };
     let stereo = (sl + sr) * 0.5;
-    (corr, if stereo > 0.0 && sm > 0.0 { 10.0 * (sm / stereo).log10() } else { 0.0 })
+    (corr, if stereo > 0.0 && sm > 0.0 { 10.0 * math::log10(sm / stereo) } else { 0.0 })
 }
 
 #[cfg(test)]

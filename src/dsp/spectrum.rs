@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use crate::dsp::math;
 use realfft::{RealFftPlanner, RealToComplex};
 
 /// FFT length: 2.7 Hz bins at 44.1 kHz, narrow enough for the 20 Hz band.
@@ -19,7 +20,7 @@ pub const STRIDE: usize = 3;
 
 /// Nominal centres of the 31 bands, Hz.
 pub fn band_centres() -> Vec<f64> {
-    (-17..=13).map(|k| 1000.0 * 10f64.powf(k as f64 / 10.0)).collect()
+    (-17..=13).map(|k| 1000.0 * math::powf(10f64, k as f64 / 10.0)).collect()
 }
 
 /// A long-term spectrum: one level per band of [`band_centres`], dBFS
@@ -46,7 +47,7 @@ impl Analyzer {
     pub fn new(sample_rate: u32) -> Self {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FRAME);
         let window: Vec<f32> = (0..FRAME)
-            .map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / FRAME as f64).cos()) as f32)
+            .map(|i| (0.5 - 0.5 * math::cos(2.0 * std::f64::consts::PI * i as f64 / FRAME as f64)) as f32)
             .collect();
         Analyzer {
             input: fft.make_input_vec(),
@@ -83,7 +84,7 @@ impl Analyzer {
         // is 2|X|²/(N·Σw²) (one-sided); ×2 more reads a sine at its peak level.
         let sum_w2: f64 = self.window.iter().map(|&w| (w as f64).powi(2)).sum();
         let scale = 4.0 / (FRAME as f64 * sum_w2 * self.frames.max(1) as f64);
-        let edge = 10f64.powf(0.05); // band edges at centre·10^(±1/20)
+        let edge = math::powf(10f64, 0.05); // band edges at centre·10^(±1/20)
         let levels_db = centres
             .iter()
             .map(|&fc| {
@@ -101,7 +102,7 @@ impl Analyzer {
                     })
                     .map(|(_, &p)| p)
                     .sum();
-                10.0 * (p * scale).log10()
+                10.0 * math::log10(p * scale)
             })
             .collect();
         Spectrum { centres_hz: centres, levels_db }

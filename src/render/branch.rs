@@ -10,6 +10,7 @@ use crate::audio::resample;
 use crate::dsp::dither;
 use crate::dsp::limiter::{self, LimiterSettings, LimiterStats};
 use crate::dsp::loudness::{self, Measurement};
+use crate::dsp::math;
 use crate::error::Result;
 
 /// The samples as the deliverable stores them, quantized in place.
@@ -144,7 +145,7 @@ impl Branch {
     pub(super) fn peak_cap_db(&mut self, lim: &LimiterSettings, gain_db: f64, peak_db: f64) -> f64 {
         Envelope::ensure(&mut self.envelope, &self.pre, lim, gain_db);
         let peak = self.envelope.as_ref().expect("just ensured").peak_bound as f64;
-        lim.ceiling_dbtp - limiter::DETECTOR_HEADROOM_DB - 20.0 * peak.log10() + peak_db
+        lim.ceiling_dbtp - limiter::DETECTOR_HEADROOM_DB - 20.0 * math::log10(peak) + peak_db
     }
 
     /// The limiter's gain curve at `gain_db`, without applying it.

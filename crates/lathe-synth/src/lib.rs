@@ -1,32 +1,14 @@
 //! A small deterministic synthesizer that makes test music: drums with real
 //! transients, a bass line with low end, chords and a melody, each rendered
 //! as a stereo stem. The sample album and the tests use it, so no audio has
-//! to be committed. Same song and rate in, same samples out, on any machine.
+//! to be committed. Same song and rate in, same samples out, on any machine:
+//! its sines and exponentials come from the `libm` crate (pure Rust), not
+//! from the platform's C library, whose last bits vary between machines.
 
-use std::f64::consts::PI;
 use std::path::Path;
 
-/// SplitMix64, seeded per song: the same notes and noise on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let z = self.0;
-        let z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [-0.5, 0.5).
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) - 0.5
-    }
-}
+mod voices;
+use voices::{Rng, Stem, hat, kick, lead_note, midi_hz, saw_note, snare};
 
 /// One song's recipe.
 #[derive(Debug, Clone)]
@@ -47,138 +29,6 @@ pub struct Song {
 }
 
 pub const STEM_NAMES: [&str; 4] = ["drums", "bass", "chords", "melody"];
-
-fn midi_hz(n: f64) -> f64 {
-    440.0 * 2f64.powf((n - 69.0) / 12.0)
-}
-
-struct Stem {
-    l: Vec<f32>,
-    r: Vec<f32>,
-}
-
-impl Stem {
-    fn new(n: usize) -> Self {
-        Stem { l: vec![0.0; n], r: vec![0.0; n] }
-    }
-    /// Adds a mono voice at `start` with constant-power pan (-1..1).
-    fn add(&mut self, start: usize, voice: &[f64], gain: f64, pan: f64) {
-        let a = (pan + 1.0) * PI / 4.0;
-        let (gl, gr) = (a.cos() * gain, a.sin() * gain);
-        for (i, v) in voice.iter().enumerate() {
-            let j = start + i;
-            if j >= self.l.len() {
-                break;
-            }
-            self.l[j] += (v * gl) as f32;
-            self.r[j] += (v * gr) as f32;
-        }
-    }
-}
-
-/// Recorded drums pass through converters that filter above 20 kHz, so every
-/// noise source and click here is band-limited: nothing piles up at Nyquist,
-/// where no real premaster has energy.
-fn kick(rate: f64, accent: f64) -> Vec<f64> {
-    let n = (0.35 * rate) as usize;
-    let click_s = 0.002;
-    let mut phase = 0.0;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / rate;
-            let f = 45.0 + 110.0 * (-t * 30.0).exp();
-            phase += 2.0 * PI * f / rate;
-            // The beater's click: a 2 ms raised-cosine pulse, not a step.
-            let click =
-                if t < click_s { 0.4 * accent * (0.5 - 0.5 * (2.0 * PI * t / click_s).cos()) } else { 0.0 };
-            (phase.sin() + click) * (-t * 7.0).exp()
-        })
-        .collect()
-}
-
-fn snare(rate: f64, rng: &mut Rng) -> Vec<f64> {
-    let n = (0.25 * rate) as usize;
-    let hp = 1.0 - (-2.0 * PI * 1500.0 / rate).exp();
-    let lp = 1.0 - (-2.0 * PI * 9000.0 / rate).exp();
-    let (mut low, mut s1, mut s2) = (0.0, 0.0, 0.0);
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / rate;
-            let noise = rng.uniform() * 2.0;
-            low += hp * (noise - low);
-            s1 += lp * ((noise - low) - s1);
-            s2 += lp * (s1 - s2);
-            let body = (2.0 * PI * 185.0 * t).sin() * (-t * 25.0).exp();
-            s2 * 1.2 * (-t * 14.0).exp() + 0.5 * body
-        })
-        .collect()
-}
-
-/// Noise band-passed to where cymbals live (a first-difference high-pass, then
-/// a two-pole low-pass near 12 kHz): bright, but rolling off above 15 kHz as
-/// recorded cymbals do, not peaking at Nyquist as raw differenced noise would.
-fn hat(rate: f64, rng: &mut Rng, open: bool) -> Vec<f64> {
-    let n = ((if open { 0.2 } else { 0.05 }) * rate) as usize;
-    let decay = if open { 18.0 } else { 70.0 };
-    let coef = 1.0 - (-2.0 * PI * 12000.0 / rate).exp();
-    let (mut prev, mut lp1, mut lp2) = (0.0, 0.0, 0.0);
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / rate;
-            let x = rng.uniform() * 2.0;
-            let hp = x - prev;
-            prev = x;
-            lp1 += coef * (hp - lp1);
-            lp2 += coef * (lp1 - lp2);
-            lp2 * 0.5 * (-t * decay).exp()
-        })
-        .collect()
-}
-
-/// A band-limited-ish saw (a few harmonics) with an envelope and a one-pole low-pass.
-fn saw_note(rate: f64, hz: f64, seconds: f64, harmonics: usize, cutoff_hz: f64, attack_s: f64) -> Vec<f64> {
-    let n = (seconds * rate) as usize;
-    let max_h = ((rate / 2.0 * 0.9) / hz).floor().max(1.0) as usize;
-    let h = harmonics.min(max_h);
-    let coef = 1.0 - (-2.0 * PI * cutoff_hz / rate).exp();
-    let mut lp = 0.0;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / rate;
-            let mut s = 0.0;
-            for k in 1..=h {
-                s += (2.0 * PI * hz * k as f64 * t).sin() / k as f64;
-            }
-            lp += coef * (s - lp);
-            let env = (t / attack_s).min(1.0) * (1.0 - (t / seconds)).max(0.0).powf(0.3);
-            lp * env
-        })
-        .collect()
-}
-
-/// A soft lead: a band-limited triangle (odd harmonics under 18 kHz) with vibrato.
-fn lead_note(rate: f64, hz: f64, seconds: f64) -> Vec<f64> {
-    let n = (seconds * rate) as usize;
-    let harmonics: Vec<f64> =
-        (0..8).map(|k| (2 * k + 1) as f64).filter(|h| h * hz * 1.01 < 18000.0).collect();
-    let mut phase = 0.0;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / rate;
-            let vib = 1.0 + 0.004 * (2.0 * PI * 5.5 * t).sin() * (t * 3.0).min(1.0);
-            phase += 2.0 * PI * hz * vib / rate;
-            let tri: f64 = harmonics
-                .iter()
-                .enumerate()
-                .map(|(k, h)| if k % 2 == 0 { 1.0 } else { -1.0 } * (h * phase).sin() / (h * h))
-                .sum::<f64>()
-                * 8.0
-                / (PI * PI);
-            let env = (t / 0.01).min(1.0) * (-t * 1.5).exp();
-            (0.7 * tri + 0.3 * (2.0 * phase).sin()) * env
-        })
-        .collect()
-}
 
 /// Stem gains (drums, bass, chords, melody) of the section a bar falls in:
 /// a quiet intro, a verse, a full chorus, a breakdown, and the chorus again.
@@ -316,12 +166,12 @@ pub fn render_stems(song: &Song, rate: u32) -> Vec<[Vec<f32>; 2]> {
         band.chords(&beat);
         band.melody(&beat);
     }
-    let level = 10f64.powf(song.level_db / 20.0);
+    let level = libm::pow(10f64, song.level_db / 20.0);
     [band.drums, band.bass, band.chords, band.melody]
         .into_iter()
         .zip(song.stem_db)
         .map(|(st, db)| {
-            let g = (level * 10f64.powf(db / 20.0)) as f32;
+            let g = (level * libm::pow(10f64, db / 20.0)) as f32;
             [st.l.into_iter().map(|x| x * g).collect(), st.r.into_iter().map(|x| x * g).collect()]
         })
         .collect()
