@@ -8,6 +8,7 @@ use lathe_oracle as oracle;
 
 mod cli;
 mod faults;
+mod house;
 mod judgment;
 mod master;
 mod properties;
