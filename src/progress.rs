@@ -19,10 +19,6 @@ impl Progress {
         Progress { enabled: !quiet && std::io::stderr().is_terminal() }
     }
 
-    pub fn hidden() -> Self {
-        Progress { enabled: false }
-    }
-
     pub fn phase(&self, name: &str, total: usize) -> Phase {
         let bar = if self.enabled {
             let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());

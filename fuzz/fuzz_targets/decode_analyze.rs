@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
             if audio.frames() > 0 && audio.frames() < 2_000_000 {
                 let (m, _) = lathe::dsp::loudness::measure(&audio.channels, audio.sample_rate).unwrap();
                 assert!(!m.true_peak_dbtp.is_nan());
-                let s = lathe::qc::checks::scan(&audio.channels, 3);
+                let s = lathe::dsp::scan::scan(&audio.channels, 3);
                 assert!(s.dc.is_finite());
             }
         }

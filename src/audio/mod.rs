@@ -1,9 +1,9 @@
 //! Audio files in and out, and sample-rate conversion.
 
 pub mod decode;
-pub mod encode;
+pub(crate) mod encode;
 pub mod resample;
-pub mod stems;
+pub(crate) mod stems;
 
 use crate::dsp::Stereo;
 

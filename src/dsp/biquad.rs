@@ -77,17 +77,6 @@ impl Coefficients {
         };
         Coefficients { b0: b0 / a0, b1: b1 / a0, b2: b2 / a0, a1: a1 / a0, a2: a2 / a0 }
     }
-
-    /// Magnitude response in dB at `freq_hz`, evaluated from the transfer function.
-    pub fn magnitude_db(&self, freq_hz: f64, sample_rate: f64) -> f64 {
-        let w = 2.0 * PI * freq_hz / sample_rate;
-        let (c1, s1) = (math::cos(w), -math::sin(w));
-        let (c2, s2) = (math::cos(2.0 * w), -math::sin(2.0 * w));
-        let num = (self.b0 + self.b1 * c1 + self.b2 * c2, self.b1 * s1 + self.b2 * s2);
-        let den = (1.0 + self.a1 * c1 + self.a2 * c2, self.a1 * s1 + self.a2 * s2);
-        let mag2 = (num.0 * num.0 + num.1 * num.1) / (den.0 * den.0 + den.1 * den.1);
-        10.0 * math::log10(mag2)
-    }
 }
 
 /// One biquad section with f64 state (transposed direct form II).
@@ -110,17 +99,5 @@ impl Biquad {
         self.s1 = c.b1 * x - c.a1 * y + self.s2;
         self.s2 = c.b2 * x - c.a2 * y;
         y
-    }
-
-    /// Filters `samples` in place.
-    pub fn process(&mut self, samples: &mut [f32]) {
-        for s in samples {
-            *s = self.tick(*s as f64) as f32;
-        }
-    }
-
-    pub fn reset(&mut self) {
-        self.s1 = 0.0;
-        self.s2 = 0.0;
     }
 }

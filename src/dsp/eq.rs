@@ -48,15 +48,6 @@ impl Eq {
         self.bands.is_empty()
     }
 
-    /// The cascade's magnitude response in dB at `freq_hz` for a band channel.
-    pub fn magnitude_db(&self, freq_hz: f64, sample_rate: u32, channel: BandChannel) -> f64 {
-        self.bands
-            .iter()
-            .filter(|(_, ch, _)| *ch == channel)
-            .map(|(c, _, _)| c.magnitude_db(freq_hz, sample_rate as f64))
-            .sum()
-    }
-
     /// Filters a stereo pair in place. Bands run in order; runs of mid/side
     /// bands share one M/S conversion.
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {

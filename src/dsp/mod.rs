@@ -6,10 +6,10 @@ pub mod chain;
 pub mod compressor;
 pub mod dither;
 pub mod eq;
-pub mod kweight;
+pub(crate) mod kweight;
 pub mod limiter;
 pub mod loudness;
-pub mod math;
+pub(crate) mod math;
 pub mod oversample;
 pub mod scan;
 pub mod spectrum;
@@ -27,16 +27,6 @@ pub fn db_to_gain(db: f64) -> f64 {
 #[inline]
 pub fn gain_to_db(gain: f64) -> f64 {
     20.0 * math::log10(gain)
-}
-
-/// Multiplies every channel by a gain given in dB.
-pub fn apply_gain_db(channels: &mut [Vec<f32>], db: f64) {
-    let g = db_to_gain(db);
-    for ch in channels {
-        for s in ch.iter_mut() {
-            *s = (*s as f64 * g) as f32;
-        }
-    }
 }
 
 /// A stereo pair of planar channels, left then right, of equal length: what

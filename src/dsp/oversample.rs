@@ -267,22 +267,6 @@ pub fn true_peak_dbtp(channels: &[Vec<f32>]) -> f64 {
     20.0 * math::log10(peak as f64)
 }
 
-/// Interpolates `x` by [`FACTOR`] (for tests and plots): output sample `FACTOR·n + p` is `x(n + p/FACTOR)`.
-pub fn upsample(x: &[f32]) -> Vec<f32> {
-    let flt = filter();
-    let mut padded = vec![0f32; x.len() + TAPS];
-    padded[HALF - 1..HALF - 1 + x.len()].copy_from_slice(x);
-    let mut out = Vec::with_capacity(x.len() * FACTOR);
-    for (n, &s) in x.iter().enumerate() {
-        out.push(s);
-        let win = &padded[n..n + TAPS];
-        for br in &flt.branches {
-            out.push(dot(br, win));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,7 +58,8 @@ pub const STEM_GAIN: Limit = limit("tracks[].stems[].gain_db", "the stem gain", 
 pub const STEM_PAN: Limit = limit("tracks[].stems[].pan", "pan", -1.0, 1.0);
 pub const OFFSET: Limit = limit("tracks[].offset_lu", "the offset", -20.0, 20.0);
 
-/// Every limit, in manifest order.
+/// Every limit, in manifest order: the README's table of ranges is made
+/// from it (a test keeps the two in step).
 pub const ALL: [&Limit; 26] = [
     &LOUDNESS,
     &TRUE_PEAK,
@@ -89,5 +90,9 @@ pub const ALL: [&Limit; 26] = [
 ];
 
 /// A track's own target: the album's target plus its offset.
-pub const LOUDNESS_OF_A_TRACK: Limit =
-    limit("tracks[].offset_lu", "a track's target (the album's plus its offset)", -70.0, MAX_TARGET_LUFS);
+pub const LOUDNESS_OF_A_TRACK: Limit = limit(
+    "loudness_lufs + tracks[].offset_lu",
+    "a track's target (the album's plus its offset)",
+    -70.0,
+    MAX_TARGET_LUFS,
+);

@@ -8,14 +8,14 @@
 //! - `resolve`: presets, album and track keys merged, defaulted and
 //!   checked, one part per section.
 
-pub mod defaults;
+pub(crate) mod defaults;
 pub mod limits;
 mod locate;
 mod names;
-pub mod preset;
+pub(crate) mod preset;
 mod read;
 mod resolve;
-pub mod schema;
+pub(crate) mod schema;
 #[cfg(test)]
 mod tests;
 

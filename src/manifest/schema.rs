@@ -192,7 +192,9 @@ pub struct RawQc {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPreset {
-    pub description: Option<String>,
+    /// For people reading `configs/`; lathe does not use it.
+    #[serde(rename = "description")]
+    pub _description: Option<String>,
     #[serde(default)]
     pub target: RawTarget,
     pub chain: Option<RawChain>,

@@ -202,3 +202,22 @@ fn titles_become_safe_file_names() {
     assert!(cut.len() <= MAX_TITLE_BYTES && cut.chars().all(|c| c == 'é'), "{}", cut.len());
     assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
 }
+
+/// The README's table of ranges, as `limits::ALL` makes it.
+fn ranges_table() -> String {
+    let mut t = String::from("| key | value | range |\n|:--|:--|:--|\n");
+    for l in limits::ALL {
+        t.push_str(&format!("| `{}` | {} | {} to {} |\n", l.key, l.what, l.lo, l.hi));
+    }
+    t
+}
+
+#[test]
+fn the_readme_lists_every_range_from_the_one_table() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = ranges_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's table of ranges is out of step with manifest::limits; it should read:\n{table}"
+    );
+}

@@ -14,7 +14,7 @@
 
 mod album;
 mod analyze;
-pub mod commit;
+pub(crate) mod commit;
 mod master;
 mod preflight;
 mod report;

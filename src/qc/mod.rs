@@ -4,11 +4,11 @@
 //! use. Ids ([`CheckId`]) and thresholds ([`Threshold`]) are types, each
 //! listed once with its defaults; one module per family of checks.
 
-pub mod album;
+pub(crate) mod album;
 mod id;
-pub mod master;
-pub mod premaster;
-pub mod stems;
+pub(crate) mod master;
+pub(crate) mod premaster;
+pub(crate) mod stems;
 #[cfg(test)]
 mod tests;
 mod thresholds;

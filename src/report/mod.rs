@@ -1,7 +1,7 @@
 //! The report: its model, the exporters that write it as files, and the
 //! tables printed on a terminal.
 
-pub mod export;
+pub(crate) mod export;
 mod model;
 pub mod text;
 

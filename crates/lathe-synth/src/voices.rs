@@ -132,9 +132,15 @@ pub(crate) fn saw_note(
     (0..n)
         .map(|i| {
             let t = i as f64 / rate;
+            // sin(kθ) by the Chebyshev recurrence from sin θ and cos θ: two
+            // calls per sample instead of one per harmonic.
+            let theta = 2.0 * PI * hz * t;
+            let (sin1, cos1) = (libm::sin(theta), libm::cos(theta));
+            let (mut prev, mut cur) = (0.0, sin1);
             let mut s = 0.0;
             for k in 1..=h {
-                s += libm::sin(2.0 * PI * hz * k as f64 * t) / k as f64;
+                s += cur / k as f64;
+                (prev, cur) = (cur, 2.0 * cos1 * cur - prev);
             }
             lp += coef * (s - lp);
             let env = (t / attack_s).min(1.0) * libm::pow((1.0 - (t / seconds)).max(0.0), 0.3);
@@ -154,15 +160,18 @@ pub(crate) fn lead_note(rate: f64, hz: f64, seconds: f64) -> Vec<f64> {
             let t = i as f64 / rate;
             let vib = 1.0 + 0.004 * libm::sin(2.0 * PI * 5.5 * t) * (t * 3.0).min(1.0);
             phase += 2.0 * PI * hz * vib / rate;
-            let tri: f64 = harmonics
-                .iter()
-                .enumerate()
-                .map(|(k, h)| if k % 2 == 0 { 1.0 } else { -1.0 } * libm::sin(h * phase) / (h * h))
-                .sum::<f64>()
-                * 8.0
-                / (PI * PI);
+            // sin(hφ) for odd h by the recurrence in steps of 2φ.
+            let (sin1, cos1) = (libm::sin(phase), libm::cos(phase));
+            let cos2 = 2.0 * cos1 * cos1 - 1.0;
+            let (mut prev, mut cur) = (-sin1, sin1); // sin(-φ), sin(φ)
+            let mut tri = 0.0;
+            for (k, h) in harmonics.iter().enumerate() {
+                tri += if k % 2 == 0 { 1.0 } else { -1.0 } * cur / (h * h);
+                (prev, cur) = (cur, 2.0 * cos2 * cur - prev);
+            }
+            let tri = tri * 8.0 / (PI * PI);
             let env = (t / 0.01).min(1.0) * libm::exp(-t * 1.5);
-            (0.7 * tri + 0.3 * libm::sin(2.0 * phase)) * env
+            (0.7 * tri + 0.3 * 2.0 * sin1 * cos1) * env
         })
         .collect()
 }

@@ -58,6 +58,10 @@ impl Resolver<'_> {
                     Some(self.within(&limits::SAMPLE_RATE, &p("sample_rate"), hz as f64)? as u32)
                 }
             };
+            // WAV is the one container; a new one is a new arm here.
+            match d.format.unwrap_or(Format::Wav) {
+                Format::Wav => {}
+            }
             let format = match d.bit_depth.unwrap_or(defaults::BIT_DEPTH) {
                 16 => SampleFormat::Int16,
                 24 => SampleFormat::Int24,
