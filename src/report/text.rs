@@ -1,7 +1,7 @@
 //! The tables lathe prints on a terminal: `master`'s summary, `check`'s
 //! findings and `analyze`'s readings.
 
-use super::Report;
+use super::{Report, TrackReport};
 use crate::analyze::AnalyzeReport;
 use crate::dsp::loudness::Measurement;
 use crate::manifest::{Mode, Track, printable};
@@ -20,6 +20,46 @@ pub fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
+/// One track's row of the summary, its figures formatted once for every
+/// table that shows them (stdout, `report.md`, `report.html`).
+pub struct SummaryRow {
+    pub premaster_lufs: String,
+    pub premaster_dbtp: String,
+    pub gain_db: String,
+    pub master_lufs: String,
+    pub target_lufs: String,
+    pub master_dbtp: String,
+    pub lra_in: String,
+    pub lra_out: String,
+    pub limiting_peak_db: String,
+    pub limiting_sustained_db: String,
+    /// The worst severity among the track's checks.
+    pub qc: Option<crate::qc::Severity>,
+}
+
+impl SummaryRow {
+    pub fn of(t: &TrackReport) -> SummaryRow {
+        SummaryRow {
+            premaster_lufs: num(t.premaster.integrated_lufs, 1),
+            premaster_dbtp: num(t.premaster.true_peak_dbtp, 1),
+            gain_db: format!("{:+.1}", t.master.gain_db),
+            master_lufs: num(t.master.integrated_lufs, 2),
+            target_lufs: format!("{:.1}", t.master.target_lufs),
+            master_dbtp: num(t.master.true_peak_dbtp, 2),
+            lra_in: num(t.premaster.lra_lu, 1),
+            lra_out: num(t.master.lra_lu, 1),
+            limiting_peak_db: format!("{:.1}", t.master.max_limiting_db),
+            limiting_sustained_db: format!("{:.1}", t.master.sustained_limiting_db),
+            qc: t.checks.iter().map(|c| c.severity).max(),
+        }
+    }
+
+    /// The QC cell as a word: `ok`, `warn` or `FAIL`.
+    pub fn qc_label(&self) -> &'static str {
+        self.qc.map_or("ok", |s| s.label())
+    }
+}
+
 /// The per-track summary table printed on stdout.
 pub fn summary_table(report: &Report) -> String {
     let title_w = report.tracks.iter().map(|t| t.title.chars().count()).max().unwrap_or(5).clamp(5, 40);
@@ -30,20 +70,20 @@ pub fn summary_table(report: &Report) -> String {
     ));
     for t in &report.tracks {
         let title: String = printable(&t.title).chars().take(title_w).collect();
-        let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
+        let row = SummaryRow::of(t);
         s.push_str(&format!(
-            "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>+6.1}  {:>9} {:>7.1} {:>7}  {:>5.1} / {:>4.1} dB  {:>6}\n",
+            "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>6}  {:>9} {:>7} {:>7}  {:>5} / {:>4} dB  {:>6}\n",
             t.index,
             title,
-            num(t.premaster.integrated_lufs, 1),
-            num(t.premaster.true_peak_dbtp, 1),
-            t.master.gain_db,
-            num(t.master.integrated_lufs, 2),
-            t.master.target_lufs,
-            num(t.master.true_peak_dbtp, 2),
-            t.master.max_limiting_db,
-            t.master.sustained_limiting_db,
-            qc
+            row.premaster_lufs,
+            row.premaster_dbtp,
+            row.gain_db,
+            row.master_lufs,
+            row.target_lufs,
+            row.master_dbtp,
+            row.limiting_peak_db,
+            row.limiting_sustained_db,
+            row.qc_label()
         ));
         if t.master.short_of_target_lu > 0.1 {
             s.push_str(&format!(

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::Exporter;
 use crate::qc::Severity;
 use crate::report::Report;
-use crate::report::text::num;
+use crate::report::text::{SummaryRow, num};
 
 pub struct MarkdownExporter;
 
@@ -76,23 +76,23 @@ fn tracks(s: &mut String, r: &Report) {
         );
     s.push_str("|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n");
     for t in &r.tracks {
-        let qc = t.checks.iter().map(|c| c.severity).max().map_or("ok", |s| s.label());
+        let row = SummaryRow::of(t);
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:+.1} | {} | {:.1} | {} | {} → {} | {:.1} / {:.1} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} → {} | {} / {} | {} |",
             t.index,
             cell(&t.title),
-            num(t.premaster.integrated_lufs, 1),
-            num(t.premaster.true_peak_dbtp, 1),
-            t.master.gain_db,
-            num(t.master.integrated_lufs, 2),
-            t.master.target_lufs,
-            num(t.master.true_peak_dbtp, 2),
-            num(t.premaster.lra_lu, 1),
-            num(t.master.lra_lu, 1),
-            t.master.max_limiting_db,
-            t.master.sustained_limiting_db,
-            qc
+            row.premaster_lufs,
+            row.premaster_dbtp,
+            row.gain_db,
+            row.master_lufs,
+            row.target_lufs,
+            row.master_dbtp,
+            row.lra_in,
+            row.lra_out,
+            row.limiting_peak_db,
+            row.limiting_sustained_db,
+            row.qc_label()
         );
     }
 }

@@ -13,7 +13,7 @@ mod charts;
 use super::Exporter;
 use super::svg::esc;
 use crate::qc::{Check, Severity};
-use crate::report::text::{mode_name, num};
+use crate::report::text::{SummaryRow, mode_name, num};
 use crate::report::{MasterReport, Report, StemReport, TrackReport};
 use charts::{album_charts, track_charts};
 
@@ -343,23 +343,24 @@ fn album_section(s: &mut String, r: &Report) {
         album_charts(s, r);
         s.push_str(r#"<h3>Tracks</h3><table><tr><th>#</th><th class="l">title</th><th>premaster LUFS</th><th>dBTP</th><th>gain dB</th><th>master LUFS</th><th>target</th><th>dBTP</th><th>LRA in / out</th><th>limiting pk / sus</th><th class="l">QC</th></tr>"#);
         for t in &r.tracks {
+            let row = SummaryRow::of(t);
             let _ = write!(
                 s,
-                r##"<tr><td>{}</td><td class="l"><a href="#track-{}">{}</a></td><td>{}</td><td>{}</td><td>{:+.1}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{} / {}</td><td>{:.1} / {:.1}</td><td class="l">{}</td></tr>"##,
+                r##"<tr><td>{}</td><td class="l"><a href="#track-{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{} / {}</td><td class="l">{}</td></tr>"##,
                 t.index,
                 t.index,
                 esc(&t.title),
-                num(t.premaster.integrated_lufs, 1),
-                num(t.premaster.true_peak_dbtp, 1),
-                t.master.gain_db,
-                num(t.master.integrated_lufs, 2),
-                t.master.target_lufs,
-                num(t.master.true_peak_dbtp, 2),
-                num(t.premaster.lra_lu, 1),
-                num(t.master.lra_lu, 1),
-                t.master.max_limiting_db,
-                t.master.sustained_limiting_db,
-                badge(t.checks.iter().map(|c| c.severity).max())
+                row.premaster_lufs,
+                row.premaster_dbtp,
+                row.gain_db,
+                row.master_lufs,
+                row.target_lufs,
+                row.master_dbtp,
+                row.lra_in,
+                row.lra_out,
+                row.limiting_peak_db,
+                row.limiting_sustained_db,
+                badge(row.qc)
             );
         }
         s.push_str("</table><h3>Album checks</h3>");
