@@ -39,7 +39,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let jobs = cli::jobs(jobs, album.tracks.len())?;
             let analyses = pipeline::analyze(&album, jobs, &Progress::new(quiet))?;
             let opts = MasterOptions { out_dir: out, jobs, reports: cli::unique(report) };
-            pipeline::preflight(&album, &pipeline::out_dir(&album, &opts), &opts.reports, &analyses)?;
+            pipeline::preflight(&album, &pipeline::out_dir(&album, &opts), &opts.reports)?;
             let mut failed = false;
             for (t, a) in album.tracks.iter().zip(&analyses) {
                 let mut checks = a.checks.clone();

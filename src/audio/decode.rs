@@ -200,7 +200,13 @@ fn probe(path: &Path) -> Result<(Box<dyn symphonia::core::formats::FormatReader>
     if size == 0 {
         return Err(Error::audio(path, "the file is empty"));
     }
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    // RF64 (WAV past 4 GiB) is shown to symphonia's WAV reader as RIFF.
+    let source: Box<dyn symphonia::core::io::MediaSource> = match super::rf64::Rf64Source::open(file) {
+        Ok(Ok(rf64)) => Box::new(rf64),
+        Ok(Err(file)) => Box::new(file),
+        Err(e) => return Err(Error::audio(path, format!("not a readable audio file ({e})"))),
+    };
+    let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);

@@ -78,35 +78,61 @@ impl Pcm {
             Pcm::Int { channels, .. } | Pcm::Float(channels) => channels,
         }
     }
-
-    /// Size of the WAV file this would make, in bytes.
-    pub fn wav_size(&self) -> u64 {
-        wav_bytes(self.frames() as u64, self.channel_count(), self.bits())
-    }
 }
 
-/// Frames packed into bytes at a time when writing integer samples.
+/// Frames packed into bytes at a time when writing samples.
 const PACK_FRAMES: usize = 8192;
 
-/// WAV (RIFF) sizes are 32-bit.
-pub const WAV_MAX_BYTES: u64 = u32::MAX as u64;
+/// The largest RIFF WAV: its sizes are 32-bit. A larger master is written
+/// as RF64 (EBU Tech 3306).
+pub const RIFF_MAX_BYTES: u64 = u32::MAX as u64;
 
-/// The size of a WAV file of `frames` frames: the one rule both the
-/// preflight (before anything renders) and the writer hold against
-/// [`WAV_MAX_BYTES`].
-pub fn wav_bytes(frames: u64, channels: usize, bits: u32) -> u64 {
-    44 + frames * channels as u64 * (bits as u64 / 8)
+/// The `ds64` chunk RF64 adds after `WAVE`: its header and 28 bytes (RIFF
+/// size, data size and sample count, 64-bit each, and an empty table).
+const DS64_BYTES: usize = 8 + 28;
+
+/// The header of a WAV file holding `frames` frames of `spec`: RIFF up to
+/// `rf64_above` bytes in all, RF64 past it. Its RIFF form is byte for byte
+/// hound's; RF64 is the same with `RF64`, a `ds64` chunk after `WAVE`, and
+/// the 32-bit sizes set to `0xFFFFFFFF` as Tech 3306 asks.
+fn wav_header(
+    spec: hound::WavSpec,
+    frames: u64,
+    rf64_above: u64,
+) -> std::result::Result<Vec<u8>, hound::Error> {
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    hound::WavWriter::new(&mut cursor, spec)?.finalize()?;
+    let mut header = cursor.into_inner();
+    let data_bytes = frames * spec.channels as u64 * (spec.bits_per_sample as u64 / 8);
+    let riff_bytes = header.len() as u64 + data_bytes;
+    let len = header.len();
+    if riff_bytes <= rf64_above {
+        header[4..8].copy_from_slice(&((riff_bytes - 8) as u32).to_le_bytes());
+        header[len - 4..].copy_from_slice(&(data_bytes as u32).to_le_bytes());
+        return Ok(header);
+    }
+    let riff_bytes = riff_bytes + DS64_BYTES as u64;
+    let mut ds64 = Vec::with_capacity(DS64_BYTES);
+    ds64.extend_from_slice(b"ds64");
+    ds64.extend_from_slice(&28u32.to_le_bytes());
+    ds64.extend_from_slice(&(riff_bytes - 8).to_le_bytes());
+    ds64.extend_from_slice(&data_bytes.to_le_bytes());
+    ds64.extend_from_slice(&frames.to_le_bytes());
+    ds64.extend_from_slice(&0u32.to_le_bytes());
+    header[0..4].copy_from_slice(b"RF64");
+    header[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    header[len - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+    header.splice(12..12, ds64);
+    Ok(header)
 }
 
-/// Writes `pcm` as a new WAV file at `path` (which must not exist), synced.
+/// Writes `pcm` as a new WAV file at `path` (which must not exist), synced:
+/// RIFF WAV up to 4 GiB, RF64 past it.
 pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
-    if pcm.wav_size() > WAV_MAX_BYTES {
-        return Err(Error::Render(format!(
-            "{}: the master would be {:.2} GiB, past the 4 GiB limit of a WAV file",
-            path.display(),
-            pcm.wav_size() as f64 / (1u64 << 30) as f64
-        )));
-    }
+    write_wav_switching_at(path, sample_rate, pcm, RIFF_MAX_BYTES)
+}
+
+fn write_wav_switching_at(path: &Path, sample_rate: u32, pcm: &Pcm, rf64_above: u64) -> Result<()> {
     let spec = hound::WavSpec {
         channels: pcm.channel_count() as u16,
         sample_rate,
@@ -116,54 +142,179 @@ pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
             Pcm::Float(_) => hound::SampleFormat::Float,
         },
     };
-    let hound_err = |e: hound::Error| match e {
+    let header = wav_header(spec, pcm.frames() as u64, rf64_above).map_err(|e| match e {
         hound::Error::IoError(io) => Error::output(path, io),
         other => Error::Render(format!("{}: {other}", path.display())),
-    };
+    })?;
     let file =
         fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| Error::output(path, e))?;
-    match pcm {
-        Pcm::Int { bits, channels } => {
-            // hound writes the header; the samples are packed here a block at
-            // a time (hound's per-sample writer costs more than the rest of
-            // the write). The file is byte for byte what hound would write.
-            let mut header = std::io::Cursor::new(Vec::new());
-            hound::WavWriter::new(&mut header, spec).and_then(|w| w.finalize()).map_err(hound_err)?;
-            let mut header = header.into_inner();
-            let width = (*bits / 8) as usize;
-            let data_bytes = pcm.frames() * channels.len() * width;
-            let len = header.len();
-            header[4..8].copy_from_slice(&((len - 8 + data_bytes) as u32).to_le_bytes());
-            header[len - 4..].copy_from_slice(&(data_bytes as u32).to_le_bytes());
-            let mut out = BufWriter::with_capacity(1 << 20, file);
-            let io = |e| Error::output(path, e);
-            out.write_all(&header).map_err(io)?;
-            let mut bytes = Vec::with_capacity(PACK_FRAMES * channels.len() * width);
-            for start in (0..pcm.frames()).step_by(PACK_FRAMES) {
-                bytes.clear();
+    // The samples are packed here a block at a time (hound's per-sample
+    // writer costs more than the rest of the write).
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let io = |e| Error::output(path, e);
+    out.write_all(&header).map_err(io)?;
+    let channels = pcm.channels();
+    let width = pcm.bits() as usize / 8;
+    let mut bytes = Vec::with_capacity(PACK_FRAMES * channels.len() * width);
+    for start in (0..pcm.frames()).step_by(PACK_FRAMES) {
+        bytes.clear();
+        let frames = start..(start + PACK_FRAMES).min(pcm.frames());
+        match pcm {
+            Pcm::Int { bits, .. } => {
                 let scale = (1u32 << (bits - 1)) as f32;
-                for i in start..(start + PACK_FRAMES).min(pcm.frames()) {
+                for i in frames {
                     for ch in channels {
                         let q = (ch[i] * scale) as i32; // exact: the sample is on the integer grid
                         bytes.extend_from_slice(&q.to_le_bytes()[..width]);
                     }
                 }
-                out.write_all(&bytes).map_err(io)?;
             }
-            out.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()).map_err(io)?;
-        }
-        Pcm::Float(channels) => {
-            let sync = file.try_clone().map_err(|e| Error::output(path, e))?;
-            let mut w =
-                hound::WavWriter::new(BufWriter::with_capacity(1 << 20, file), spec).map_err(hound_err)?;
-            for i in 0..pcm.frames() {
-                for ch in channels {
-                    w.write_sample(ch[i]).map_err(hound_err)?;
+            Pcm::Float(_) => {
+                for i in frames {
+                    for ch in channels {
+                        bytes.extend_from_slice(&ch[i].to_le_bytes());
+                    }
                 }
             }
-            w.finalize().map_err(hound_err)?;
-            sync.sync_all().map_err(|e| Error::output(path, e))?;
+        }
+        out.write_all(&bytes).map_err(io)?;
+    }
+    out.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pcm(bits: u32, frames: usize) -> Pcm {
+        let lsb = 1.0 / (1u32 << (bits - 1)) as f32;
+        let ch = |k: usize| (0..frames).map(|i| ((i * 7 + k * 3) % 200) as f32 * lsb - 100.0 * lsb).collect();
+        if bits == 32 {
+            Pcm::Float(vec![ch(0), ch(1)])
+        } else {
+            Pcm::Int { bits, channels: vec![ch(0), ch(1)] }
         }
     }
-    Ok(())
+
+    /// What hound itself writes, sample by sample.
+    fn hound_bytes(pcm: &Pcm, rate: u32) -> Vec<u8> {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: rate,
+            bits_per_sample: pcm.bits() as u16,
+            sample_format: if pcm.bits() == 32 {
+                hound::SampleFormat::Float
+            } else {
+                hound::SampleFormat::Int
+            },
+        };
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
+        let scale = (1u32 << (pcm.bits() - 1)) as f32;
+        for i in 0..pcm.frames() {
+            for ch in pcm.channels() {
+                match pcm {
+                    Pcm::Float(_) => w.write_sample(ch[i]).unwrap(),
+                    Pcm::Int { .. } => w.write_sample((ch[i] * scale) as i32).unwrap(),
+                }
+            }
+        }
+        w.finalize().unwrap();
+        cursor.into_inner()
+    }
+
+    #[test]
+    fn a_riff_master_is_byte_for_byte_what_hound_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        for bits in [16, 24, 32] {
+            let p = pcm(bits, 20_001);
+            let path = dir.path().join(format!("{bits}.wav"));
+            write_wav(&path, 44100, &p).unwrap();
+            assert_eq!(fs::read(&path).unwrap(), hound_bytes(&p, 44100), "{bits}-bit");
+        }
+    }
+
+    /// An RF64 file as Tech 3306 lays it out, read field by field, and by
+    /// ffprobe, which shares no code with lathe.
+    #[test]
+    fn past_the_riff_limit_a_master_is_rf64_with_its_ds64_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        for bits in [16, 24, 32] {
+            let (frames, rate) = (30_000usize, 96_000);
+            let p = pcm(bits, frames);
+            let path = dir.path().join(format!("{bits}.wav"));
+            write_wav_switching_at(&path, rate, &p, 1000).unwrap();
+            let f = fs::read(&path).unwrap();
+            let u32_at = |i: usize| u32::from_le_bytes(f[i..i + 4].try_into().unwrap());
+            let u64_at = |i: usize| u64::from_le_bytes(f[i..i + 8].try_into().unwrap());
+            let data_bytes = (frames * 2 * bits as usize / 8) as u64;
+            assert_eq!(&f[0..4], b"RF64");
+            assert_eq!(u32_at(4), u32::MAX);
+            assert_eq!(&f[8..16], b"WAVEds64");
+            assert_eq!(u32_at(16), 28);
+            assert_eq!(u64_at(20), f.len() as u64 - 8, "riff size");
+            assert_eq!(u64_at(28), data_bytes, "data size");
+            assert_eq!(u64_at(36), frames as u64, "sample count");
+            assert_eq!(u32_at(44), 0, "table length");
+            let data = f.len() - data_bytes as usize;
+            assert_eq!(&f[data - 8..data - 4], b"data");
+            assert_eq!(u32_at(data - 4), u32::MAX);
+            // The samples are the RIFF file's, after the longer header.
+            let riff = hound_bytes(&p, rate);
+            assert_eq!(&f[data..], &riff[riff.len() - data_bytes as usize..]);
+            let probe = std::process::Command::new("ffprobe")
+                .args([
+                    "-v",
+                    "error",
+                    "-count_packets",
+                    "-show_entries",
+                    "stream=codec_name,sample_rate,channels,duration_ts",
+                ])
+                .args(["-of", "csv=p=0"])
+                .arg(&path)
+                .output()
+                .expect("ffprobe (ffmpeg) is needed by the tests; .ci/run installs it");
+            let text = String::from_utf8_lossy(&probe.stdout);
+            let codec = match bits {
+                16 => "pcm_s16le",
+                24 => "pcm_s24le",
+                _ => "pcm_f32le",
+            };
+            assert_eq!(
+                text.trim(),
+                format!("{codec},96000,2,{frames}"),
+                "{bits}-bit: {}",
+                String::from_utf8_lossy(&probe.stderr)
+            );
+        }
+    }
+
+    /// lathe reads back what it writes: RF64 decodes to the RIFF file's
+    /// samples, a chunk after the samples is not read as audio, and a
+    /// truncated file is an error that names it.
+    #[test]
+    fn rf64_reads_back_as_its_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        for bits in [16, 24, 32] {
+            let p = pcm(bits, 12_345);
+            let (riff, rf64) =
+                (dir.path().join(format!("{bits}.wav")), dir.path().join(format!("{bits}-rf64.wav")));
+            write_wav(&riff, 48000, &p).unwrap();
+            write_wav_switching_at(&rf64, 48000, &p, 1000).unwrap();
+            let (want, _) = crate::audio::decode::decode(&riff).unwrap();
+            let (got, format) = crate::audio::decode::decode(&rf64).unwrap();
+            assert_eq!(format.sample_rate, 48000);
+            assert_eq!(got.channels, want.channels, "{bits}-bit");
+            // A LIST chunk after the samples, as broadcast files carry.
+            let mut bytes = fs::read(&rf64).unwrap();
+            bytes.extend_from_slice(b"LIST\x04\0\0\0INFO");
+            let trailing = dir.path().join(format!("{bits}-trailing.wav"));
+            fs::write(&trailing, &bytes).unwrap();
+            assert_eq!(crate::audio::decode::decode(&trailing).unwrap().0.channels, want.channels);
+            let cut = dir.path().join(format!("{bits}-cut.wav"));
+            fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+            let e = crate::audio::decode::decode(&cut).unwrap_err().to_string();
+            assert!(e.contains(&format!("{bits}-cut.wav")) && e.contains("truncated"), "{e}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 pub mod decode;
 pub(crate) mod encode;
 pub mod resample;
+mod rf64;
 pub(crate) mod stems;
 
 use crate::dsp::Stereo;

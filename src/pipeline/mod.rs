@@ -58,7 +58,7 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     let out = out_dir(album, opts);
     let paths = preflight::output_paths(album);
     let analyses = analyze(album, opts.jobs, progress)?;
-    preflight(album, &out, &opts.reports, &analyses)?;
+    preflight(album, &out, &opts.reports)?;
     let staging = commit::Staging::begin(&out)?;
     let pool = schedule::pool(opts.jobs)?;
     let (mastered, plan) = album::master_album(album, &analyses, &paths, &staging, &pool, progress)?;

@@ -1,45 +1,22 @@
 //! Everything `master` checks before it writes anything, and `check`
 //! checks too, with the same messages: outputs that would land on an
-//! input, masters WAV cannot hold, an output folder lathe cannot write into.
+//! input, an output folder lathe cannot write into.
 
 use std::path::{Path, PathBuf};
 
-use super::analyze::Analysis;
 use crate::error::{Error, Result};
 use crate::manifest::Album;
 use crate::report::ReportFormat;
 
 /// Every validation that needs the analyses but writes nothing.
-pub fn preflight(album: &Album, out: &Path, reports: &[ReportFormat], analyses: &[Analysis]) -> Result<()> {
+pub fn preflight(album: &Album, out: &Path, reports: &[ReportFormat]) -> Result<()> {
     guard_inputs(album, out, reports)?;
-    wav_limits(album, analyses)?;
     // OUT itself may be a link the user made (to a share, say); nothing in it may.
     if out.exists() && !out.is_dir() {
         return Err(Error::output(out, std::io::Error::other("is not a folder")));
     }
     for d in &album.deliverables {
         super::commit::check_folder(&out.join(&d.name))?;
-    }
-    Ok(())
-}
-
-/// Outputs WAV cannot hold (4 GiB).
-fn wav_limits(album: &Album, analyses: &[Analysis]) -> Result<()> {
-    for (track, an) in album.tracks.iter().zip(analyses) {
-        for d in &album.deliverables {
-            let rate = d.sample_rate.unwrap_or(an.format.sample_rate);
-            let frames = (an.measurement.duration_s * rate as f64).ceil() as u64;
-            // Masters are stereo pairs (a mono premaster is written as dual mono).
-            let bytes = crate::audio::encode::wav_bytes(frames, 2, d.format.bits());
-            if bytes > crate::audio::encode::WAV_MAX_BYTES {
-                return Err(Error::Usage(format!(
-                    "{}: the `{}` master would be {:.2} GiB, past the 4 GiB a WAV file can hold; use a lower rate or bit depth, or split the track",
-                    track.title,
-                    d.name,
-                    bytes as f64 / (1u64 << 30) as f64
-                )));
-            }
-        }
     }
     Ok(())
 }
