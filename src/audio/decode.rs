@@ -200,9 +200,9 @@ fn probe(path: &Path) -> Result<(Box<dyn symphonia::core::formats::FormatReader>
     if size == 0 {
         return Err(Error::audio(path, "the file is empty"));
     }
-    // RF64 (WAV past 4 GiB) is shown to symphonia's WAV reader as RIFF.
-    let source: Box<dyn symphonia::core::io::MediaSource> = match super::rf64::Rf64Source::open(file) {
-        Ok(Ok(rf64)) => Box::new(rf64),
+    // RF64 and W64 (WAV past 4 GiB) are shown to symphonia's WAV reader as RIFF.
+    let source: Box<dyn symphonia::core::io::MediaSource> = match super::riff64::RiffView::open(file) {
+        Ok(Ok(view)) => Box::new(view),
         Ok(Err(file)) => Box::new(file),
         Err(e) => return Err(Error::audio(path, format!("not a readable audio file ({e})"))),
     };

@@ -3,7 +3,7 @@
 pub mod decode;
 pub(crate) mod encode;
 pub mod resample;
-mod rf64;
+mod riff64;
 pub(crate) mod stems;
 
 use crate::dsp::Stereo;
