@@ -17,14 +17,12 @@ cargo build --release --bins -q
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
+. benches/peak-rss.sh
+
 # Peak RSS in MiB of mastering $1 (an album.yaml), and the wall time.
 peak() {
-    /usr/bin/time -v target/release/lathe master "$1" --out "$dir/out" --quiet --jobs 1 >/dev/null 2>"$dir/time.txt" ||
-        { tail -3 "$dir/time.txt"; return 1; }
+    peak_rss target/release/lathe master "$1" --out "$dir/out" --quiet --jobs 1 || return 1
     rm -rf "$dir/out"
-    kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$dir/time.txt")
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$dir/time.txt")
-    echo "$((kb / 1024)) $wall"
 }
 
 # One song to loop: a minute of the synthesized sample album's first track.

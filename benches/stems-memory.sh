@@ -10,10 +10,7 @@ trap 'rm -rf "$dir"' EXIT
 cargo build --release --bins -q
 echo "rendering $COUNT stems x ${SECONDS_LONG} s at 48 kHz into $dir ..."
 target/release/lathe-synth stems "$dir" "$COUNT" "$SECONDS_LONG"
-/usr/bin/time -v target/release/lathe master "$dir/album.yaml" --quiet --jobs 2 >"$dir/out.txt" 2>"$dir/time.txt"
-kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$dir/time.txt")
-wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$dir/time.txt")
-mib=$((kb / 1024))
-audio=$(( SECONDS_LONG ))
+. benches/peak-rss.sh
+read -r mib wall < <(PEAK_LOG="$dir/out.txt" peak_rss target/release/lathe master "$dir/album.yaml" --quiet --jobs 2)
 echo "stems: $COUNT x ${SECONDS_LONG} s at 48 kHz; wall ${wall}; peak RSS ${mib} MiB (bar: 1024 MiB)"
 [ "$mib" -le 1024 ]
