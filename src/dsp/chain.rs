@@ -8,10 +8,10 @@ use std::f64::consts::FRAC_1_SQRT_2;
 
 use super::Stereo;
 use super::biquad::Shape;
-use super::compressor::{self, CompressorSettings, CompressorStats};
+use super::compressor::{Compressor, CompressorSettings, CompressorStats};
 use super::eq::{Band, BandChannel, Eq};
 use super::limiter::{Budget, LimiterSettings};
-use super::stereo::{self, WidthSettings};
+use super::stereo::{Width, WidthSettings};
 
 /// The default EQ's one band: DC and subsonics out.
 pub const HIGHPASS_HZ: f64 = 20.0;
@@ -79,13 +79,43 @@ impl Default for Chain {
 impl Chain {
     /// Runs the stages before the gain, in place: EQ, compressor, width.
     pub fn pre_gain(&self, sample_rate: u32, audio: &mut Stereo) -> Option<CompressorStats> {
+        let mut stages = PreGain::new(self, sample_rate);
         let [left, right] = &mut audio.0;
-        let mut eq = Eq::new(&self.eq, sample_rate);
-        if !eq.is_empty() {
-            eq.process(left, right);
+        stages.process(left, right);
+        stages.compressor_stats()
+    }
+}
+
+/// The stages before the gain (EQ, compressor, width) with their state,
+/// fed a stereo pair a block at a time.
+pub struct PreGain {
+    eq: Eq,
+    compressor: Option<Compressor>,
+    width: Width,
+}
+
+impl PreGain {
+    pub fn new(chain: &Chain, sample_rate: u32) -> Self {
+        PreGain {
+            eq: Eq::new(&chain.eq, sample_rate),
+            compressor: chain.compressor.as_ref().map(|c| Compressor::new(c, sample_rate)),
+            width: Width::new(&chain.width, sample_rate),
         }
-        let stats = self.compressor.as_ref().map(|c| compressor::process(c, sample_rate, left, right));
-        stereo::process(&self.width, sample_rate, left, right);
-        stats
+    }
+
+    /// The pair's next frames, in place.
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        if !self.eq.is_empty() {
+            self.eq.process(left, right);
+        }
+        if let Some(c) = self.compressor.as_mut() {
+            c.process(left, right);
+        }
+        self.width.process(left, right);
+    }
+
+    /// What the compressor did, when the chain has one.
+    pub fn compressor_stats(&self) -> Option<CompressorStats> {
+        self.compressor.as_ref().map(Compressor::stats)
     }
 }

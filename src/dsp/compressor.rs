@@ -80,39 +80,77 @@ pub fn process(
     left: &mut [f32],
     right: &mut [f32],
 ) -> CompressorStats {
-    let fs = sample_rate as f64;
-    let rms_coef = one_pole(RMS_WINDOW_MS, fs);
-    let attack = one_pole(settings.attack_ms, fs);
-    let release = one_pole(settings.release_ms, fs);
-    let mut hpf = settings.sidechain_hpf_hz.map(|f| {
-        let c = Coefficients::design(Shape::Highpass, f, std::f64::consts::FRAC_1_SQRT_2, 0.0, fs);
-        (Biquad::new(c), Biquad::new(c))
-    });
-    let mut mean_square = 0.0f64;
-    let mut gr_db = 0.0f64; // gain change, <= 0
-    let (mut max_gr, mut sum_gr) = (0.0f64, 0.0f64);
-    for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-        let (mut dl, mut dr) = (*l as f64, *r as f64);
-        if let Some((fl, fr)) = hpf.as_mut() {
-            dl = fl.tick(dl);
-            dr = fr.tick(dr);
+    let mut c = Compressor::new(settings, sample_rate);
+    c.process(left, right);
+    c.stats()
+}
+
+/// The compressor's state, fed a stereo pair a block at a time.
+pub struct Compressor {
+    settings: CompressorSettings,
+    rms_coef: f64,
+    attack: f64,
+    release: f64,
+    hpf: Option<(Biquad, Biquad)>,
+    mean_square: f64,
+    /// Gain change, <= 0.
+    gr_db: f64,
+    max_gr: f64,
+    sum_gr: f64,
+    frames: u64,
+}
+
+impl Compressor {
+    pub fn new(settings: &CompressorSettings, sample_rate: u32) -> Self {
+        let fs = sample_rate as f64;
+        Compressor {
+            settings: *settings,
+            rms_coef: one_pole(RMS_WINDOW_MS, fs),
+            attack: one_pole(settings.attack_ms, fs),
+            release: one_pole(settings.release_ms, fs),
+            hpf: settings.sidechain_hpf_hz.map(|f| {
+                let c = Coefficients::design(Shape::Highpass, f, std::f64::consts::FRAC_1_SQRT_2, 0.0, fs);
+                (Biquad::new(c), Biquad::new(c))
+            }),
+            mean_square: 0.0,
+            gr_db: 0.0,
+            max_gr: 0.0,
+            sum_gr: 0.0,
+            frames: 0,
         }
-        let sq = (dl * dl).max(dr * dr);
-        mean_square = sq + rms_coef * (mean_square - sq);
-        // AES17: a sine of peak A has mean square A²/2 and reads 20·log10(A).
-        let level_db = (10.0 / std::f64::consts::LN_10) * math::ln((2.0 * mean_square).max(1e-30));
-        let target = settings.static_curve_db(level_db) - level_db;
-        let coef = if target < gr_db { attack } else { release };
-        gr_db = target + coef * (gr_db - target);
-        max_gr = max_gr.max(-gr_db);
-        sum_gr -= gr_db;
-        let g = db_to_gain(gr_db + settings.makeup_db);
-        *l = (*l as f64 * g) as f32;
-        *r = (*r as f64 * g) as f32;
     }
-    CompressorStats {
-        max_gain_reduction_db: max_gr,
-        mean_gain_reduction_db: if left.is_empty() { 0.0 } else { sum_gr / left.len() as f64 },
+
+    /// Compresses the pair's next frames in place.
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let s = self.settings;
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let (mut dl, mut dr) = (*l as f64, *r as f64);
+            if let Some((fl, fr)) = self.hpf.as_mut() {
+                dl = fl.tick(dl);
+                dr = fr.tick(dr);
+            }
+            let sq = (dl * dl).max(dr * dr);
+            self.mean_square = sq + self.rms_coef * (self.mean_square - sq);
+            // AES17: a sine of peak A has mean square A²/2 and reads 20·log10(A).
+            let level_db = (10.0 / std::f64::consts::LN_10) * math::ln((2.0 * self.mean_square).max(1e-30));
+            let target = s.static_curve_db(level_db) - level_db;
+            let coef = if target < self.gr_db { self.attack } else { self.release };
+            self.gr_db = target + coef * (self.gr_db - target);
+            self.max_gr = self.max_gr.max(-self.gr_db);
+            self.sum_gr -= self.gr_db;
+            let g = db_to_gain(self.gr_db + s.makeup_db);
+            *l = (*l as f64 * g) as f32;
+            *r = (*r as f64 * g) as f32;
+        }
+        self.frames += left.len() as u64;
+    }
+
+    /// What it did so far.
+    pub fn stats(&self) -> CompressorStats {
+        CompressorStats {
+            max_gain_reduction_db: self.max_gr,
+            mean_gain_reduction_db: if self.frames == 0 { 0.0 } else { self.sum_gr / self.frames as f64 },
+        }
     }
 }
 

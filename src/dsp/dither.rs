@@ -57,32 +57,55 @@ pub fn quantize(samples: &[f32], bits: u32, kind: DitherKind, seed: u64) -> Vec<
 /// [`quantize`] in place: each sample becomes the float its integer stands
 /// for (`q / 2^(bits-1)`), which an `f32` holds exactly for `bits <= 24`.
 pub fn quantize_in_place(samples: &mut [f32], bits: u32, kind: DitherKind, seed: u64) {
-    assert!((2..=24).contains(&bits), "an f32 holds integers of up to 24 bits exactly");
-    let scale = (1u64 << (bits - 1)) as f64;
-    let (lo, hi) = (-scale, scale - 1.0);
-    let mut rng = Rng::new(seed);
-    let out = |q: f64| (q.clamp(lo, hi) / scale) as f32;
-    // One loop per kind: no per-sample branching on it.
-    match kind {
-        DitherKind::None => {
-            for s in samples.iter_mut() {
-                *s = out(round_nearest(*s as f64 * scale));
+    Quantizer::new(bits, kind, seed).process(samples);
+}
+
+/// One channel's quantizer, fed a block at a time: its dither sequence and
+/// noise-shaping error carry over from block to block, so a channel
+/// quantized in blocks is the channel quantized whole.
+#[derive(Debug, Clone)]
+pub struct Quantizer {
+    kind: DitherKind,
+    rng: Rng,
+    scale: f64,
+    err: f64,
+}
+
+impl Quantizer {
+    pub fn new(bits: u32, kind: DitherKind, seed: u64) -> Self {
+        assert!((2..=24).contains(&bits), "an f32 holds integers of up to 24 bits exactly");
+        Quantizer { kind, rng: Rng::new(seed), scale: (1u64 << (bits - 1)) as f64, err: 0.0 }
+    }
+
+    /// Quantizes the channel's next samples in place.
+    pub fn process(&mut self, samples: &mut [f32]) {
+        let scale = self.scale;
+        let (lo, hi) = (-scale, scale - 1.0);
+        let rng = &mut self.rng;
+        let out = |q: f64| (q.clamp(lo, hi) / scale) as f32;
+        // One loop per kind: no per-sample branching on it.
+        match self.kind {
+            DitherKind::None => {
+                for s in samples.iter_mut() {
+                    *s = out(round_nearest(*s as f64 * scale));
+                }
             }
-        }
-        DitherKind::Tpdf => {
-            for s in samples.iter_mut() {
-                let d = rng.uniform() + rng.uniform();
-                *s = out(round_nearest(*s as f64 * scale + d));
+            DitherKind::Tpdf => {
+                for s in samples.iter_mut() {
+                    let d = rng.uniform() + rng.uniform();
+                    *s = out(round_nearest(*s as f64 * scale + d));
+                }
             }
-        }
-        DitherKind::Shaped => {
-            let mut err = 0.0f64;
-            for s in samples.iter_mut() {
-                let shaped = *s as f64 * scale - err;
-                let d = rng.uniform() + rng.uniform();
-                let q = round_nearest(shaped + d).clamp(lo, hi);
-                err = q - shaped;
-                *s = (q / scale) as f32;
+            DitherKind::Shaped => {
+                let mut err = self.err;
+                for s in samples.iter_mut() {
+                    let shaped = *s as f64 * scale - err;
+                    let d = rng.uniform() + rng.uniform();
+                    let q = round_nearest(shaped + d).clamp(lo, hi);
+                    err = q - shaped;
+                    *s = (q / scale) as f32;
+                }
+                self.err = err;
             }
         }
     }

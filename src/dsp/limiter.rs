@@ -23,6 +23,7 @@
 //!    inter-sample peak all carry the same gain and the peak scales exactly.
 //! 6. The gain is never above 0 dB.
 
+use super::curve::{CurveStream, Tally};
 use super::oversample::accumulate_peak_envelope;
 use crate::dsp::math;
 
@@ -105,86 +106,18 @@ const DB_TO_LN: f32 = std::f32::consts::LN_10 / 20.0;
 /// Interval of [`LimiterStats::gain_reduction_db`], seconds.
 pub const SERIES_HOP_S: f64 = 0.1;
 
-/// Sustained gain reduction: windows of this many [`SERIES_HOP_S`] (400 ms,
-/// the momentary loudness window), one starting every 100 ms.
-const SUSTAINED_HOPS: usize = 4;
-/// Sustained gain reduction: the share of windows allowed to exceed it.
-const SUSTAINED_EXCEEDED: f64 = 0.05;
-
 /// The sustained gain reduction of a gain curve (dB, <= 0): the mean gain
 /// reduction (dB) of each 400 ms window, one every 100 ms, and of those the
 /// value exceeded by only 5% of the windows (nearest rank). Positive dB.
 pub fn sustained_gain_reduction_db(curve: &[f32], sample_rate: u32) -> f64 {
-    let hop = hop_len(sample_rate);
-    let sums: Vec<f64> = curve.chunks(hop).map(|c| c.iter().map(|&g| -g as f64).sum()).collect();
-    if sums.is_empty() {
-        return 0.0;
-    }
-    let n = SUSTAINED_HOPS.min(sums.len());
-    let mut windows: Vec<f64> = (0..=sums.len() - n)
-        .map(|i| {
-            let frames = curve.len().min((i + n) * hop) - i * hop;
-            sums[i..i + n].iter().sum::<f64>() / frames as f64
-        })
-        .collect();
-    let rank = ((1.0 - SUSTAINED_EXCEEDED) * windows.len() as f64).ceil() as usize;
-    let k = rank.clamp(1, windows.len()) - 1;
-    let (_, v, _) = windows.select_nth_unstable_by(k, f64::total_cmp);
-    v.max(0.0)
+    let mut t = Tally::new(sample_rate);
+    t.feed(curve);
+    t.sustained_db()
 }
 
 /// The largest gain reduction (dB, positive) of a gain curve.
 pub fn peak_gain_reduction_db(curve: &[f32]) -> f64 {
     -(curve.iter().fold(0f32, |m, &g| m.min(g)) as f64)
-}
-
-fn hop_len(sample_rate: u32) -> usize {
-    ((sample_rate as f64 * SERIES_HOP_S).round() as usize).max(1)
-}
-
-/// In place: `x[i]` becomes the minimum of the original `x[j]` over `j` in
-/// `[i - back, i + fwd]`, where indices outside `x` hold `0.0`. (Each
-/// value is read into the deque before its slot is overwritten.)
-fn sliding_min_in_place(x: &mut [f32], back: usize, fwd: usize) {
-    let n = x.len() as isize;
-    let mut deque: std::collections::VecDeque<(isize, f32)> = std::collections::VecDeque::new();
-    let mut next = -(back as isize); // next index to push
-    for i in 0..n {
-        let hi = i + fwd as isize;
-        while next <= hi {
-            let v = if next < 0 || next >= n { 0.0 } else { x[next as usize] };
-            while deque.back().is_some_and(|&(_, b)| b >= v) {
-                deque.pop_back();
-            }
-            deque.push_back((next, v));
-            next += 1;
-        }
-        let lo = i - back as isize;
-        while deque.front().is_some_and(|&(j, _)| j < lo) {
-            deque.pop_front();
-        }
-        x[i as usize] = deque.front().map_or(0.0, |&(_, v)| v);
-    }
-}
-
-/// Trailing moving average over `len` samples (f64 running sum, exact and deterministic).
-fn moving_average(x: &mut [f32], len: usize) {
-    if len <= 1 {
-        return;
-    }
-    // The last `len` inputs, for the value leaving the window.
-    let mut ring = vec![0f32; len];
-    let mut sum = 0.0f64;
-    let inv = 1.0 / len as f64;
-    for i in 0..x.len() {
-        let v = x[i];
-        sum += v as f64;
-        if i >= len {
-            sum -= ring[i % len] as f64;
-        }
-        ring[i % len] = v;
-        x[i] = if i >= len { (sum * inv) as f32 } else { (sum / (i + 1) as f64) as f32 };
-    }
 }
 
 /// The 4× oversampled peak envelope of a set of channels: `env[n]` is the
@@ -213,35 +146,11 @@ pub fn gain_curve_db(
     env: &[f32],
     input_gain_db: f64,
 ) -> Vec<f32> {
-    let fs = sample_rate as f64;
-    let lookahead = ((settings.lookahead_ms * 1e-3 * fs).round() as usize).max(2);
-    let hold = (settings.hold_ms * 1e-3 * fs).round() as usize;
-    let ceiling = (settings.ceiling_dbtp - DETECTOR_HEADROOM_DB) as f32;
-    let threshold = math::powf(10f32, (ceiling - input_gain_db as f32) / 20.0);
-
-    // Required gain (the envelope already counts each interval's peak for both
-    // its samples), after `lookahead` leading zeros so the first peaks get
-    // their full attack.
-    let mut e = vec![0f32; lookahead];
-    e.extend(
-        env.iter().map(|&v| {
-            if v > threshold { ceiling - input_gain_db as f32 - 20.0 * math::log10(v) } else { 0.0 }
-        }),
-    );
-    // Hold and lookahead.
-    sliding_min_in_place(&mut e, (hold + 1).max(GUARD), lookahead + GUARD);
-    let k = math::exp(-1.0 / (settings.release_ms.max(0.1) * 1e-3 * fs)) as f32;
-    let mut state = 0f32;
-    for v in e.iter_mut() {
-        state = (state * k).min(*v);
-        *v = state;
-    }
-    let first = lookahead / 2 + 1;
-    let second = lookahead + 2 - first;
-    moving_average(&mut e, first);
-    moving_average(&mut e, second);
-    e.drain(..lookahead);
-    e
+    let mut s = CurveStream::new(settings, sample_rate, input_gain_db);
+    let mut curve = Vec::with_capacity(env.len());
+    s.feed(env, &mut curve);
+    s.finish(&mut curve);
+    curve
 }
 
 /// The envelope floor that keeps [`gain_curve_db`] exact for input gains up to `max_gain_db`.
@@ -251,34 +160,23 @@ pub fn envelope_floor(settings: &LimiterSettings, max_gain_db: f64) -> f32 {
 
 /// Applies a gain curve (dB) to every channel; returns what it did.
 pub fn apply_curve(curve: &[f32], sample_rate: u32, channels: &mut [Vec<f32>]) -> LimiterStats {
-    let mut stats = LimiterStats::default();
-    let mut sum = 0f64;
-    let mut over = [0usize; 3];
-    let hop = hop_len(sample_rate);
-    stats.gain_reduction_db = curve.chunks(hop).map(|c| peak_gain_reduction_db(c) as f32).collect();
+    let mut tally = Tally::new(sample_rate);
+    tally.feed(curve);
+    let mut views: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
+    apply_gain(curve, &mut views);
+    tally.finish()
+}
+
+/// Multiplies every channel by a gain curve (dB).
+pub fn apply_gain(curve: &[f32], channels: &mut [&mut [f32]]) {
     for (i, &g_db) in curve.iter().enumerate() {
         if g_db < 0.0 {
             let g = math::exp(g_db * DB_TO_LN);
             for ch in channels.iter_mut() {
                 ch[i] *= g;
             }
-            let gr = -g_db as f64;
-            sum += gr;
-            stats.max_gain_reduction_db = stats.max_gain_reduction_db.max(gr);
-            for (n, limit) in over.iter_mut().zip([1.0, 3.0, 6.0]) {
-                *n += (gr > limit) as usize;
-            }
         }
     }
-    if !curve.is_empty() {
-        stats.mean_gain_reduction_db = sum / curve.len() as f64;
-    }
-    let seconds = |n: usize| n as f64 / sample_rate as f64;
-    stats.seconds_over_1db = seconds(over[0]);
-    stats.seconds_over_3db = seconds(over[1]);
-    stats.seconds_over_6db = seconds(over[2]);
-    stats.sustained_gain_reduction_db = sustained_gain_reduction_db(curve, sample_rate);
-    stats
 }
 
 /// `out = pre × gain × curve`, in one pass: the gain into the limiter and

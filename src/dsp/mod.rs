@@ -4,6 +4,7 @@
 pub mod biquad;
 pub mod chain;
 pub mod compressor;
+pub mod curve;
 pub mod dither;
 pub mod eq;
 pub(crate) mod kweight;
@@ -11,6 +12,7 @@ pub mod limiter;
 pub mod loudness;
 pub(crate) mod math;
 pub mod oversample;
+pub mod peaks;
 pub mod scan;
 pub mod spectrum;
 pub mod stereo;

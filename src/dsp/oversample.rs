@@ -8,13 +8,14 @@
 //! window bound is under the level of interest are taken as their own peak.
 
 use crate::dsp::math;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 /// Oversampling factor.
 pub const FACTOR: usize = 4;
 /// Taps per polyphase branch.
 pub const TAPS: usize = 128;
-const HALF: usize = TAPS / 2;
+pub(super) const HALF: usize = TAPS / 2;
 /// Kaiser window shape (about −100 dB stopband).
 const BETA: f64 = 10.0;
 /// Cutoff relative to the input's Nyquist frequency: the ideal reconstruction's.
@@ -149,17 +150,24 @@ const REFINE_SLACK: f32 = std::f32::consts::PI * std::f32::consts::PI / 128.0;
 /// samples are skipped: those whose window bound is under the floor, and
 /// those whose 4× maximum, plus [`REFINE_SLACK`], is.
 fn for_each_peak(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
+    for_each_peak_in(x, 0..x.len(), floor, f)
+}
+
+/// [`for_each_peak`] for the intervals `n` in `range` only, reading the rest
+/// of `x` as their context (zero beyond `x`): a block of a longer signal,
+/// with its neighbours on either side, reads as it does in the whole.
+pub(super) fn for_each_peak_in(x: &[f32], range: Range<usize>, floor: f32, f: impl FnMut(usize, f32) -> f32) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
             #[allow(unsafe_code)]
             unsafe {
-                return for_each_peak_avx2(x, floor, f);
+                return for_each_peak_avx2(x, range, floor, f);
             }
         }
     }
-    for_each_peak_portable(x, floor, f)
+    for_each_peak_portable(x, range, floor, f)
 }
 
 /// The same code as [`for_each_peak_portable`], compiled for AVX2: wider
@@ -173,19 +181,24 @@ fn for_each_peak(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
 /// reached the limiter and so the masters.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn for_each_peak_avx2(x: &[f32], floor: f32, f: impl FnMut(usize, f32) -> f32) {
-    for_each_peak_portable(x, floor, f)
+fn for_each_peak_avx2(x: &[f32], range: Range<usize>, floor: f32, f: impl FnMut(usize, f32) -> f32) {
+    for_each_peak_portable(x, range, floor, f)
 }
 
 #[inline(always)]
-fn for_each_peak_portable(x: &[f32], mut floor: f32, mut f: impl FnMut(usize, f32) -> f32) {
+fn for_each_peak_portable(
+    x: &[f32],
+    range: Range<usize>,
+    mut floor: f32,
+    mut f: impl FnMut(usize, f32) -> f32,
+) {
     let flt = filter();
     let bounds = window_max_per_block(x);
     // The signal is read through a small zero-padded window buffer, a
     // stretch at a time: `buf[b]` holds `x[start - HALF + b]`.
     let mut buf = vec![0f32; STRETCH + TAPS];
-    for start in (0..x.len()).step_by(STRETCH) {
-        let end = (start + STRETCH).min(x.len());
+    for start in range.clone().step_by(STRETCH) {
+        let end = (start + STRETCH).min(range.end);
         // Skip the copy where nothing in the stretch can reach the floor.
         if bounds[start / BLOCK..end.div_ceil(BLOCK)].iter().all(|&b| b * flt.l1 <= floor) {
             continue;
@@ -318,8 +331,9 @@ mod tests {
         let noise: Vec<f32> = (0..30000).map(|_| rng.uniform() as f32).collect();
         let song = lathe_synth::Song { seconds: 6.0, ..lathe_synth::sample_album_songs()[1].clone() };
         let music = lathe_synth::render(&song, rate)[1].clone();
-        let portable =
-            |x: &[f32], floor: f32, f: &mut dyn FnMut(usize, f32) -> f32| for_each_peak_portable(x, floor, f);
+        let portable = |x: &[f32], floor: f32, f: &mut dyn FnMut(usize, f32) -> f32| {
+            for_each_peak_portable(x, 0..x.len(), floor, f)
+        };
         let dispatched =
             |x: &[f32], floor: f32, f: &mut dyn FnMut(usize, f32) -> f32| for_each_peak(x, floor, f);
         #[cfg(target_arch = "x86_64")]
@@ -337,7 +351,7 @@ mod tests {
                 #[allow(unsafe_code)]
                 let avx2 = |x: &[f32], floor: f32, f: &mut dyn FnMut(usize, f32) -> f32| {
                     // SAFETY: AVX2 was detected above.
-                    unsafe { for_each_peak_avx2(x, floor, f) }
+                    unsafe { for_each_peak_avx2(x, 0..x.len(), floor, f) }
                 };
                 assert_eq!(readings(&x, 0.0, avx2), want, "{name}: the AVX2 path differs");
             }

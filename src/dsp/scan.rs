@@ -101,50 +101,124 @@ pub struct SampleScan {
 
 /// Scans planar samples for clipping, DC, phase, silence and peak density.
 pub fn scan(channels: &[Vec<f32>], min_clip_run: usize) -> SampleScan {
-    let frames = channels.first().map_or(0, |c| c.len());
-    let mut s = SampleScan { frames, correlation: 1.0, ..Default::default() };
-    if frames == 0 {
-        return s;
-    }
-    let mut clips = ClipDetector::new(channels.len(), min_clip_run);
-    clips.feed(channels);
-    (s.clip_run_count, s.clip_runs) = clips.finish();
-    let peak = channels.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
-    let near_peak = peak * 0.988_55; // within 0.1 dB
-    let near = channels.iter().flatten().filter(|x| peak > 0.0 && x.abs() >= near_peak).count();
-    s.peak_density = near as f64 / (frames * channels.len()) as f64;
-    for ch in channels {
-        let sum: f64 = ch.iter().map(|&x| x as f64).sum();
-        s.dc = s.dc.max((sum / frames as f64).abs());
-    }
-    let loud = |i: usize| channels.iter().any(|c| c[i].abs() > SILENCE);
-    match ((0..frames).find(|&i| loud(i)), (0..frames).rev().find(|&i| loud(i))) {
-        (Some(f), Some(l)) => {
-            s.leading_silence_frames = f;
-            s.trailing_silence_frames = frames - 1 - l;
+    let mut s = Scanner::new(channels.len(), min_clip_run);
+    s.feed(channels);
+    s.finish()
+}
+
+/// Magnitudes near the peak, counted in bins of their `f32` bits: 2^13 bins
+/// an octave, about 0.0007 dB each.
+const NEAR_SHIFT: u32 = 10;
+/// Bins kept under the peak's: 0.1 dB is about 140 of them.
+const NEAR_BINS: u32 = 256;
+
+/// [`scan`] fed a block at a time, with constant memory.
+pub struct Scanner {
+    clips: ClipDetector,
+    frames: usize,
+    /// Per channel: sum of samples.
+    sums: Vec<f64>,
+    /// First and last frame above silence.
+    loud: Option<(usize, usize)>,
+    /// Sums of l², r², l·r and ((l+r)/2)², for two channels.
+    products: [f64; 4],
+    peak: f32,
+    /// Samples per magnitude bin, for the `NEAR_BINS` bins up to the peak's.
+    near: Vec<u64>,
+}
+
+impl Scanner {
+    pub fn new(channels: usize, min_clip_run: usize) -> Self {
+        Scanner {
+            clips: ClipDetector::new(channels, min_clip_run),
+            frames: 0,
+            sums: vec![0.0; channels],
+            loud: None,
+            products: [0.0; 4],
+            peak: 0.0,
+            near: vec![0; NEAR_BINS as usize],
         }
-        _ => {
-            s.leading_silence_frames = frames;
-            s.trailing_silence_frames = frames;
+    }
+
+    fn top_bin(&self) -> u32 {
+        self.peak.to_bits() >> NEAR_SHIFT
+    }
+
+    fn count_near(&mut self, x: f32) {
+        let a = x.abs();
+        if a > self.peak {
+            let shift = ((a.to_bits() >> NEAR_SHIFT) - self.top_bin()).min(NEAR_BINS) as usize;
+            self.near.drain(..shift);
+            self.near.resize(NEAR_BINS as usize, 0);
+            self.peak = a;
+        }
+        let below = self.top_bin() - (a.to_bits() >> NEAR_SHIFT);
+        if below < NEAR_BINS {
+            self.near[(NEAR_BINS - 1 - below) as usize] += 1;
         }
     }
-    if let [l, r] = channels {
-        (s.correlation, s.mono_loss_db) = correlation(l, r);
+
+    /// Feeds the next block of every channel (blocks of equal length).
+    pub fn feed<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
+        let len = channels.first().map_or(0, |c| c.as_ref().len());
+        self.clips.feed(channels);
+        for (sum, ch) in self.sums.iter_mut().zip(channels) {
+            *sum += ch.as_ref().iter().map(|&x| x as f64).sum::<f64>();
+        }
+        for ch in channels {
+            for &x in ch.as_ref() {
+                self.count_near(x);
+            }
+        }
+        for i in 0..len {
+            if channels.iter().any(|c| c.as_ref()[i].abs() > SILENCE) {
+                let at = self.frames + i;
+                self.loud = Some(self.loud.map_or((at, at), |(f, _)| (f, at)));
+            }
+        }
+        if let [l, r] = channels {
+            let p = &mut self.products;
+            for (&a, &b) in l.as_ref().iter().zip(r.as_ref()) {
+                let (a, b) = (a as f64, b as f64);
+                p[0] += a * a;
+                p[1] += b * b;
+                p[2] += a * b;
+                p[3] += (a + b) * (a + b) * 0.25;
+            }
+        }
+        self.frames += len;
     }
-    s
+
+    pub fn finish(self) -> SampleScan {
+        let frames = self.frames;
+        let mut s = SampleScan { frames, correlation: 1.0, ..Default::default() };
+        if frames == 0 {
+            return s;
+        }
+        let two = self.sums.len() == 2;
+        (s.clip_run_count, s.clip_runs) = self.clips.finish();
+        // Within 0.1 dB of the peak.
+        let near_peak = (self.peak * 0.988_55).to_bits() >> NEAR_SHIFT;
+        let top = self.peak.to_bits() >> NEAR_SHIFT;
+        let near: u64 = (0..NEAR_BINS)
+            .filter(|&k| self.peak > 0.0 && top >= k && top - k >= near_peak)
+            .map(|k| self.near[(NEAR_BINS - 1 - k) as usize])
+            .sum();
+        s.peak_density = near as f64 / (frames * self.sums.len()) as f64;
+        s.dc = self.sums.iter().fold(0f64, |m, &sum| m.max((sum / frames as f64).abs()));
+        (s.leading_silence_frames, s.trailing_silence_frames) =
+            self.loud.map_or((frames, frames), |(f, l)| (f, frames - 1 - l));
+        if two {
+            (s.correlation, s.mono_loss_db) = correlation(self.products);
+        }
+        s
+    }
 }
 
 /// Pearson correlation of two channels (1 when either is silent), and the
-/// mono fold-down's energy relative to the stereo energy, dB.
-fn correlation(l: &[f32], r: &[f32]) -> (f64, f64) {
-    let (mut sl, mut sr, mut slr, mut sm) = (0f64, 0f64, 0f64, 0f64);
-    for (&a, &b) in l.iter().zip(r) {
-        let (a, b) = (a as f64, b as f64);
-        sl += a * a;
-        sr += b * b;
-        slr += a * b;
-        sm += (a + b) * (a + b) * 0.25;
-    }
+/// mono fold-down's energy relative to the stereo energy, dB, from their
+/// sums of l², r², l·r and ((l+r)/2)².
+fn correlation([sl, sr, slr, sm]: [f64; 4]) -> (f64, f64) {
     let corr = if sl > 0.0 && sr > 0.0 { slr / (sl * sr).sqrt() } else { 1.0 };
     let stereo = (sl + sr) * 0.5;
     (corr, if stereo > 0.0 && sm > 0.0 { 10.0 * math::log10(sm / stereo) } else { 0.0 })

@@ -19,30 +19,47 @@ impl WidthSettings {
 
 /// Applies width in place: M = (L+R)/2, S = (L-R)/2 · width, L = M+S, R = M-S.
 pub fn process(settings: &WidthSettings, sample_rate: u32, left: &mut [f32], right: &mut [f32]) {
-    if settings.is_identity() {
-        return;
+    Width::new(settings, sample_rate).process(left, right);
+}
+
+/// The width stage's state, fed a stereo pair a block at a time.
+pub struct Width {
+    width: f64,
+    identity: bool,
+    hpf: Option<[Biquad; 2]>,
+}
+
+impl Width {
+    pub fn new(settings: &WidthSettings, sample_rate: u32) -> Self {
+        let hpf = settings.mono_below_hz.map(|f| {
+            let c = Coefficients::design(
+                Shape::Highpass,
+                f,
+                std::f64::consts::FRAC_1_SQRT_2,
+                0.0,
+                sample_rate as f64,
+            );
+            [Biquad::new(c), Biquad::new(c)]
+        });
+        Width { width: settings.width, identity: settings.is_identity(), hpf }
     }
-    let mut hpf = settings.mono_below_hz.map(|f| {
-        let c = Coefficients::design(
-            Shape::Highpass,
-            f,
-            std::f64::consts::FRAC_1_SQRT_2,
-            0.0,
-            sample_rate as f64,
-        );
-        [Biquad::new(c), Biquad::new(c)]
-    });
-    let w = settings.width;
-    for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-        let m = (*l as f64 + *r as f64) * 0.5;
-        let mut s = (*l as f64 - *r as f64) * 0.5 * w;
-        if let Some(stages) = hpf.as_mut() {
-            for st in stages {
-                s = st.tick(s);
-            }
+
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        if self.identity {
+            return;
         }
-        *l = (m + s) as f32;
-        *r = (m - s) as f32;
+        let w = self.width;
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let m = (*l as f64 + *r as f64) * 0.5;
+            let mut s = (*l as f64 - *r as f64) * 0.5 * w;
+            if let Some(stages) = self.hpf.as_mut() {
+                for st in stages {
+                    s = st.tick(s);
+                }
+            }
+            *l = (m + s) as f32;
+            *r = (m - s) as f32;
+        }
     }
 }
 
