@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::audio::decode::decode;
-use crate::dsp::loudness::{self, BlockEnergies};
-use crate::dsp::scan::scan;
+use crate::audio::SourceFormat;
+use crate::audio::decode::Reader;
+use crate::audio::source::BLOCK;
+use crate::dsp::loudness::BlockEnergies;
+use crate::dsp::survey::{Findings, Survey};
 use crate::error::{Error, Result};
 use crate::manifest::{defaults, preset};
 use crate::qc::{self, Check, Severity, Thresholds};
@@ -91,16 +93,34 @@ fn target_checks(f: &FileReport, t: &DeliveryTarget) -> Vec<Check> {
     qc::master::on_target(f.integrated_lufs, f.true_peak_dbtp, &target, None)
 }
 
+/// Measures a file as it decodes, a block at a time, in its own channels.
+fn survey_file(path: &Path, min_clip_run: usize) -> Result<(Findings, SourceFormat)> {
+    let mut reader = Reader::open(path)?;
+    let mut block: Vec<Vec<f32>> = Vec::new();
+    let mut survey: Option<Survey> = None;
+    loop {
+        block.iter_mut().for_each(Vec::clear);
+        if reader.read(&mut block, BLOCK)? == 0 {
+            break;
+        }
+        let views: Vec<&[f32]> = block.iter().map(|c| c.as_slice()).collect();
+        let s =
+            survey.get_or_insert_with(|| Survey::new(views.len(), reader.format().sample_rate, min_clip_run));
+        s.feed(&views).map_err(|e| Error::audio(path, e.to_string()))?;
+    }
+    let survey = survey.ok_or_else(|| Error::audio(path, "holds no audio samples"))?;
+    let found = survey.finish().map_err(|e| Error::audio(path, e.to_string()))?;
+    Ok((found, reader.format().clone()))
+}
+
 /// Measures and checks every file. Files are independent and run in parallel.
 pub fn analyze_files(files: &[PathBuf], target: Option<DeliveryTarget>) -> Result<AnalyzeReport> {
     let th = Thresholds::default();
     let results: Vec<Result<(FileReport, BlockEnergies)>> = files
         .par_iter()
         .map(|path| {
-            let (audio, fmt) = decode(path)?;
-            let (m, energies) = loudness::measure(&audio.channels, audio.sample_rate)
-                .map_err(|e| Error::audio(path, e.to_string()))?;
-            let scan = scan(&audio.channels, th.min_clip_run());
+            let (found, fmt) = survey_file(path, th.min_clip_run())?;
+            let (m, energies, scan) = (found.measurement, found.energies, found.scan);
             let mut report = FileReport {
                 path: path.display().to_string(),
                 integrated_lufs: m.integrated_lufs,

@@ -37,49 +37,6 @@ pub struct Deliverable {
     pub dither: crate::dsp::dither::DitherKind,
 }
 
-/// Samples ready for a file: integers already dithered and quantized, or floats.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Pcm {
-    /// `bits`-bit integers (16 or 24), each held as the float it stands for,
-    /// `q / 2^(bits-1)`: exact in an `f32`, read by meters with no conversion.
-    Int {
-        bits: u32,
-        channels: Vec<Vec<f32>>,
-    },
-    Float(Vec<Vec<f32>>),
-}
-
-impl Pcm {
-    pub fn frames(&self) -> usize {
-        self.channels().first().map_or(0, |c| c.len())
-    }
-
-    pub fn channel_count(&self) -> usize {
-        self.channels().len()
-    }
-
-    pub fn bits(&self) -> u32 {
-        match self {
-            Pcm::Int { bits, .. } => *bits,
-            Pcm::Float(_) => 32,
-        }
-    }
-
-    /// The samples as floats, exactly as a reader of the file will see them.
-    pub fn channels(&self) -> &[Vec<f32>] {
-        match self {
-            Pcm::Int { channels, .. } | Pcm::Float(channels) => channels,
-        }
-    }
-
-    /// The sample buffers, for reuse.
-    pub fn into_channels(self) -> Vec<Vec<f32>> {
-        match self {
-            Pcm::Int { channels, .. } | Pcm::Float(channels) => channels,
-        }
-    }
-}
-
 /// Frames packed into bytes at a time when writing samples.
 const PACK_FRAMES: usize = 8192;
 
@@ -126,65 +83,168 @@ fn wav_header(
     Ok(header)
 }
 
-/// Writes `pcm` as a new WAV file at `path` (which must not exist), synced:
-/// RIFF WAV up to 4 GiB, RF64 past it.
-pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
-    write_wav_switching_at(path, sample_rate, pcm, RIFF_MAX_BYTES)
+/// A WAV master written a block at a time: its length is known up front, so
+/// the header (RIFF, or RF64 past 4 GiB) is final from the first byte.
+pub struct WavStream {
+    path: std::path::PathBuf,
+    out: BufWriter<fs::File>,
+    format: SampleFormat,
+    bytes: Vec<u8>,
+    frames_left: u64,
 }
 
-fn write_wav_switching_at(path: &Path, sample_rate: u32, pcm: &Pcm, rf64_above: u64) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: pcm.channel_count() as u16,
-        sample_rate,
-        bits_per_sample: pcm.bits() as u16,
-        sample_format: match pcm {
-            Pcm::Int { .. } => hound::SampleFormat::Int,
-            Pcm::Float(_) => hound::SampleFormat::Float,
-        },
-    };
-    let header = wav_header(spec, pcm.frames() as u64, rf64_above).map_err(|e| match e {
-        hound::Error::IoError(io) => Error::output(path, io),
-        other => Error::Render(format!("{}: {other}", path.display())),
-    })?;
-    let file =
-        fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| Error::output(path, e))?;
-    // The samples are packed here a block at a time (hound's per-sample
-    // writer costs more than the rest of the write).
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    let io = |e| Error::output(path, e);
-    out.write_all(&header).map_err(io)?;
-    let channels = pcm.channels();
-    let width = pcm.bits() as usize / 8;
-    let mut bytes = Vec::with_capacity(PACK_FRAMES * channels.len() * width);
-    for start in (0..pcm.frames()).step_by(PACK_FRAMES) {
-        bytes.clear();
-        let frames = start..(start + PACK_FRAMES).min(pcm.frames());
-        match pcm {
-            Pcm::Int { bits, .. } => {
-                let scale = (1u32 << (bits - 1)) as f32;
-                for i in frames {
-                    for ch in channels {
-                        let q = (ch[i] * scale) as i32; // exact: the sample is on the integer grid
-                        bytes.extend_from_slice(&q.to_le_bytes()[..width]);
-                    }
-                }
-            }
-            Pcm::Float(_) => {
-                for i in frames {
-                    for ch in channels {
-                        bytes.extend_from_slice(&ch[i].to_le_bytes());
-                    }
-                }
-            }
-        }
-        out.write_all(&bytes).map_err(io)?;
+impl WavStream {
+    /// Creates `path` (which must not exist) for `frames` frames.
+    pub fn create(
+        path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        format: SampleFormat,
+        frames: u64,
+    ) -> Result<WavStream> {
+        Self::create_switching_at(path, sample_rate, channels, format, frames, RIFF_MAX_BYTES)
     }
-    out.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()).map_err(io)
+
+    fn create_switching_at(
+        path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        format: SampleFormat,
+        frames: u64,
+        rf64_above: u64,
+    ) -> Result<WavStream> {
+        let spec = hound::WavSpec {
+            channels: channels as u16,
+            sample_rate,
+            bits_per_sample: format.bits() as u16,
+            sample_format: match format {
+                SampleFormat::Float32 => hound::SampleFormat::Float,
+                _ => hound::SampleFormat::Int,
+            },
+        };
+        let header = wav_header(spec, frames, rf64_above).map_err(|e| match e {
+            hound::Error::IoError(io) => Error::output(path, io),
+            other => Error::Render(format!("{}: {other}", path.display())),
+        })?;
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::output(path, e))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        out.write_all(&header).map_err(|e| Error::output(path, e))?;
+        Ok(WavStream { path: path.to_path_buf(), out, format, bytes: Vec::new(), frames_left: frames })
+    }
+
+    /// Appends a block: one slice per channel, samples already on the
+    /// format's integer grid (or floats).
+    pub fn write(&mut self, block: &[&[f32]]) -> Result<()> {
+        let frames = block.first().map_or(0, |c| c.len());
+        assert!(frames as u64 <= self.frames_left, "more frames than the header promises");
+        self.frames_left -= frames as u64;
+        let width = self.format.bits() as usize / 8;
+        // The samples are packed here a block at a time (hound's per-sample
+        // writer costs more than the rest of the write).
+        for start in (0..frames).step_by(PACK_FRAMES) {
+            self.bytes.clear();
+            let range = start..(start + PACK_FRAMES).min(frames);
+            match self.format {
+                SampleFormat::Float32 => {
+                    for i in range {
+                        for ch in block {
+                            self.bytes.extend_from_slice(&ch[i].to_le_bytes());
+                        }
+                    }
+                }
+                f => {
+                    let scale = (1u32 << (f.bits() - 1)) as f32;
+                    for i in range {
+                        for ch in block {
+                            let q = (ch[i] * scale) as i32; // exact: the sample is on the integer grid
+                            self.bytes.extend_from_slice(&q.to_le_bytes()[..width]);
+                        }
+                    }
+                }
+            }
+            self.out.write_all(&self.bytes).map_err(|e| Error::output(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the file, and with `sync` syncs it to disk; every promised
+    /// frame must have been written.
+    pub fn finish(self, sync: bool) -> Result<()> {
+        assert_eq!(self.frames_left, 0, "fewer frames than the header promises");
+        let io = |e| Error::output(&self.path, e);
+        let file = self.out.into_inner().map_err(|e| e.into_error()).map_err(io)?;
+        if sync { file.sync_all().map_err(io) } else { Ok(()) }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Samples ready for a file: integers already dithered and quantized, or floats.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Pcm {
+        /// `bits`-bit integers (16 or 24), each held as the float it stands for,
+        /// `q / 2^(bits-1)`: exact in an `f32`, read by meters with no conversion.
+        Int {
+            bits: u32,
+            channels: Vec<Vec<f32>>,
+        },
+        Float(Vec<Vec<f32>>),
+    }
+
+    impl Pcm {
+        pub fn frames(&self) -> usize {
+            self.channels().first().map_or(0, |c| c.len())
+        }
+
+        pub fn channel_count(&self) -> usize {
+            self.channels().len()
+        }
+
+        pub fn bits(&self) -> u32 {
+            match self {
+                Pcm::Int { bits, .. } => *bits,
+                Pcm::Float(_) => 32,
+            }
+        }
+
+        /// The samples as floats, exactly as a reader of the file will see them.
+        pub fn channels(&self) -> &[Vec<f32>] {
+            match self {
+                Pcm::Int { channels, .. } | Pcm::Float(channels) => channels,
+            }
+        }
+    }
+
+    /// Writes `pcm` as a new WAV file at `path` (which must not exist), synced:
+    /// RIFF WAV up to 4 GiB, RF64 past it.
+    pub fn write_wav(path: &Path, sample_rate: u32, pcm: &Pcm) -> Result<()> {
+        write_wav_switching_at(path, sample_rate, pcm, RIFF_MAX_BYTES)
+    }
+
+    fn write_wav_switching_at(path: &Path, sample_rate: u32, pcm: &Pcm, rf64_above: u64) -> Result<()> {
+        let format = match pcm {
+            Pcm::Int { bits: 16, .. } => SampleFormat::Int16,
+            Pcm::Int { .. } => SampleFormat::Int24,
+            Pcm::Float(_) => SampleFormat::Float32,
+        };
+        let mut w = WavStream::create_switching_at(
+            path,
+            sample_rate,
+            pcm.channel_count(),
+            format,
+            pcm.frames() as u64,
+            rf64_above,
+        )?;
+        let views: Vec<&[f32]> = pcm.channels().iter().map(|c| c.as_slice()).collect();
+        w.write(&views)?;
+        w.finish(true)
+    }
 
     fn pcm(bits: u32, frames: usize) -> Pcm {
         let lsb = 1.0 / (1u32 << (bits - 1)) as f32;

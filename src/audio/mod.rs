@@ -4,6 +4,8 @@ pub mod decode;
 pub(crate) mod encode;
 pub mod resample;
 mod riff64;
+pub(crate) mod source;
+pub(crate) mod spill;
 pub(crate) mod stems;
 
 use crate::dsp::Stereo;

@@ -1,7 +1,6 @@
 //! Stem mix-down: a track's stems decoded in lockstep blocks, each stem's
 //! EQ, gain, polarity and pan applied, and summed in f64 into the track's
-//! stereo buffer. Memory is one stereo track plus a block per stem, never N
-//! whole stems.
+//! stereo block. Memory is a block per stem, never a whole stem or track.
 //!
 //! Pan law (constant power, unity at centre):
 //! left × √2·cos((pan+1)·π/4), right × √2·sin((pan+1)·π/4); applied to both
@@ -10,8 +9,8 @@
 
 use std::path::PathBuf;
 
+use crate::audio::SourceFormat;
 use crate::audio::decode::Reader;
-use crate::audio::{Audio, SourceFormat};
 use crate::dsp::eq::{Band, Eq};
 use crate::dsp::loudness::BlockEnergies;
 use crate::dsp::math;
@@ -58,16 +57,6 @@ pub struct StemFacts {
     pub share_pct: f64,
 }
 
-/// A mixed stems track.
-pub struct Mixdown {
-    pub audio: Audio,
-    /// The first stem's format (channels: 2).
-    pub format: SourceFormat,
-    pub stems: Vec<StemFacts>,
-    /// Sample peak of the sum before any gain, dBFS (over 0 is fine in float).
-    pub sum_peak_dbfs: f64,
-}
-
 /// Left and right gains of the pan law.
 pub fn pan_gains(pan: f64) -> (f64, f64) {
     let a = (pan + 1.0) * std::f64::consts::FRAC_PI_4;
@@ -86,41 +75,57 @@ struct Lane {
     buf: Vec<Vec<f32>>,
 }
 
-/// Mixes a track's stems. Stems must share a sample rate; shorter stems are
-/// padded with silence. A flat top of `min_clip_run` identical full-scale
-/// samples counts as a clipped run.
-pub fn mixdown(inputs: &[StemInput], min_clip_run: usize) -> Result<Mixdown> {
-    let (mut lanes, format) = open_lanes(inputs, min_clip_run)?;
-    let longest = lanes.iter().map(|l| l.reader.capacity_hint()).max().unwrap_or(0);
-    let mut out = [Vec::with_capacity(longest), Vec::with_capacity(longest)];
-    let mut acc = [vec![0f64; BLOCK], vec![0f64; BLOCK]];
-    let mut stereo = [Vec::with_capacity(BLOCK), Vec::with_capacity(BLOCK)];
-    loop {
-        acc.iter_mut().for_each(|a| a.fill(0.0));
+/// A track's stems mixed a block at a time.
+pub struct StemMixer {
+    lanes: Vec<Lane>,
+    format: SourceFormat,
+    acc: [Vec<f64>; 2],
+    stereo: [Vec<f32>; 2],
+    sum_peak: f32,
+}
+
+impl StemMixer {
+    pub fn open(inputs: &[StemInput], min_clip_run: usize) -> Result<StemMixer> {
+        let (lanes, format) = open_lanes(inputs, min_clip_run)?;
+        Ok(StemMixer {
+            lanes,
+            format: SourceFormat { channels: 2, ..format },
+            acc: [vec![0f64; BLOCK], vec![0f64; BLOCK]],
+            stereo: [Vec::with_capacity(BLOCK), Vec::with_capacity(BLOCK)],
+            sum_peak: 0.0,
+        })
+    }
+
+    /// The first stem's format (channels: 2).
+    pub fn format(&self) -> &SourceFormat {
+        &self.format
+    }
+
+    /// Replaces `out` with the mix's next block; returns its frames (0 at the end).
+    pub fn read(&mut self, out: &mut [Vec<f32>; 2]) -> Result<usize> {
+        self.acc.iter_mut().for_each(|a| a.fill(0.0));
         let mut block_len = 0;
-        for lane in &mut lanes {
-            block_len = block_len.max(lane.mix_into(&mut acc, &mut stereo)?);
+        for lane in &mut self.lanes {
+            block_len = block_len.max(lane.mix_into(&mut self.acc, &mut self.stereo)?);
         }
-        if block_len == 0 {
-            break;
-        }
-        for (o, a) in out.iter_mut().zip(&acc) {
+        for (o, a) in out.iter_mut().zip(&self.acc) {
+            o.clear();
             o.extend(a[..block_len].iter().map(|&x| x as f32));
         }
+        self.sum_peak = out.iter().flatten().fold(self.sum_peak, |m, x| m.max(x.abs()));
+        Ok(block_len)
     }
-    let sum_peak = out.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
-    let mut stems: Vec<StemFacts> = lanes.into_iter().map(Lane::facts).collect();
-    let energy = |l: f64| if l.is_finite() { math::powf(10f64, l / 10.0) } else { 0.0 };
-    let total: f64 = stems.iter().map(|s| energy(s.mixed_lufs)).sum();
-    for s in &mut stems {
-        s.share_pct = if total > 0.0 { 100.0 * energy(s.mixed_lufs) / total } else { 0.0 };
+
+    /// What each stem brought, and the sum's sample peak before any gain (dBFS).
+    pub fn finish(self) -> (Vec<StemFacts>, f64) {
+        let mut stems: Vec<StemFacts> = self.lanes.into_iter().map(Lane::facts).collect();
+        let energy = |l: f64| if l.is_finite() { math::powf(10f64, l / 10.0) } else { 0.0 };
+        let total: f64 = stems.iter().map(|s| energy(s.mixed_lufs)).sum();
+        for s in &mut stems {
+            s.share_pct = if total > 0.0 { 100.0 * energy(s.mixed_lufs) / total } else { 0.0 };
+        }
+        (stems, gain_to_db(self.sum_peak as f64))
     }
-    Ok(Mixdown {
-        audio: Audio { sample_rate: format.sample_rate, channels: out.into_iter().collect() },
-        format: SourceFormat { channels: 2, ..format },
-        stems,
-        sum_peak_dbfs: gain_to_db(sum_peak as f64),
-    })
 }
 
 /// Opens every stem, refusing stems at different rates; the first stem's format.

@@ -4,7 +4,6 @@
 pub mod biquad;
 pub mod chain;
 pub mod compressor;
-pub mod curve;
 pub mod dither;
 pub mod eq;
 pub(crate) mod kweight;
@@ -16,6 +15,7 @@ pub mod peaks;
 pub mod scan;
 pub mod spectrum;
 pub mod stereo;
+pub mod survey;
 
 /// dB to linear amplitude gain.
 #[inline]

@@ -112,19 +112,65 @@ impl Analyzer {
 /// The long-term spectrum of planar float channels. Programmes shorter
 /// than one frame are analysed zero-padded.
 pub fn of_channels(channels: &[Vec<f32>], sample_rate: u32) -> Spectrum {
-    let frames = channels.first().map_or(0, |c| c.len());
-    let mut a = Analyzer::new(sample_rate);
-    let mut start = 0;
-    loop {
-        for ch in channels {
-            a.add_frame(|i| ch.get(start + i).copied().unwrap_or(0.0));
-        }
-        start += FRAME * STRIDE;
-        if start + FRAME > frames {
-            break;
+    let mut s = SpectrumStream::new(channels.len(), sample_rate);
+    s.feed(channels);
+    s.finish()
+}
+
+/// [`of_channels`] fed a block at a time: only the frame being filled is kept.
+pub struct SpectrumStream {
+    analyzer: Analyzer,
+    /// Per channel, the frame being filled.
+    frame: Vec<Vec<f32>>,
+    /// Frames fed so far.
+    pos: usize,
+}
+
+impl SpectrumStream {
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        SpectrumStream {
+            analyzer: Analyzer::new(sample_rate),
+            frame: vec![Vec::with_capacity(FRAME); channels],
+            pos: 0,
         }
     }
-    a.finish()
+
+    pub fn feed<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
+        let len = channels.first().map_or(0, |c| c.as_ref().len());
+        let mut i = 0;
+        while i < len {
+            // Frames start every FRAME·STRIDE samples.
+            let phase = (self.pos + i) % (FRAME * STRIDE);
+            if phase >= FRAME {
+                i += FRAME * STRIDE - phase;
+                continue;
+            }
+            let take = (FRAME - phase).min(len - i);
+            for (f, c) in self.frame.iter_mut().zip(channels) {
+                f.extend_from_slice(&c.as_ref()[i..i + take]);
+            }
+            i += take;
+            if self.frame[0].len() == FRAME {
+                self.add();
+            }
+        }
+        self.pos += len;
+    }
+
+    fn add(&mut self) {
+        for f in &mut self.frame {
+            self.analyzer.add_frame(|i| f.get(i).copied().unwrap_or(0.0));
+            f.clear();
+        }
+    }
+
+    pub fn finish(mut self) -> Spectrum {
+        // A programme shorter than a frame is analysed zero-padded.
+        if self.analyzer.frames == 0 {
+            self.add();
+        }
+        self.analyzer.finish()
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use super::analyze::Analysis;
 use super::commit::Staging;
 use super::master::{Mastered, master_track};
 use super::schedule::longest_first;
-use crate::dsp::loudness::{self, BlockEnergies};
+use crate::dsp::loudness::BlockEnergies;
 use crate::error::Result;
 use crate::manifest::{Album, AlbumAnchor, Mode, Target};
 use crate::progress::Progress;
@@ -82,7 +82,9 @@ pub(super) fn master_album(
         {
             (limit, fitted) = (f.1, Some(f));
         }
-        let (pooled, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].gating))?;
+        let pooled = BlockEnergies::pooled_integrated(
+            &mastered.iter().map(|m| &m.outputs[0].energies).collect::<Vec<_>>(),
+        );
         match next(&album.target, album_gain, limit, pooled) {
             Next::Again(g) if passes < MAX_ALBUM_PASSES => album_gain = g,
             _ => break mastered,

@@ -2,12 +2,11 @@
 //! against the premaster brief, before anything is written.
 
 use crate::audio::SourceFormat;
-use crate::audio::decode::decode;
-use crate::audio::stems::{StemFacts, mixdown};
-use crate::dsp::Stereo;
-use crate::dsp::loudness::{self, BlockEnergies, Measurement};
-use crate::dsp::scan::scan;
-use crate::dsp::spectrum::{self, Spectrum};
+use crate::audio::source::Source;
+use crate::audio::stems::StemFacts;
+use crate::dsp::loudness::{BlockEnergies, Measurement};
+use crate::dsp::spectrum::Spectrum;
+use crate::dsp::survey::Survey;
 use crate::error::{Error, Result};
 use crate::manifest::{Album, Track, TrackSource};
 use crate::progress::Progress;
@@ -30,54 +29,29 @@ pub struct Analysis {
     pub fingerprint: u64,
 }
 
-/// A fingerprint of decoded samples (every bit of every sample counts).
-pub(super) fn fingerprint(channels: &[Vec<f32>]) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ channels.len() as u64;
-    for c in channels {
-        h = (h ^ c.len() as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        for pair in c.chunks(2) {
-            let bits = pair.iter().fold(0u64, |a, v| (a << 32) | v.to_bits() as u64);
-            h = (h ^ bits).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-        }
-    }
-    h
-}
-
-/// A track's audio as a stereo pair, and for stems, what the mix-down learned.
-pub(super) struct Loaded {
-    pub sample_rate: u32,
-    pub audio: Stereo,
-    pub format: SourceFormat,
-    pub stems: Option<(Vec<StemFacts>, f64)>,
-}
-
-/// Decodes a track's audio as a stereo pair: a mix, or its stems summed.
-pub(super) fn load_track(track: &Track, th: &Thresholds) -> Result<Loaded> {
+/// Opens a track's audio as a stream of stereo blocks: a mix, or its stems summed.
+pub(super) fn open_source(track: &Track, th: &Thresholds) -> Result<Source> {
     match &track.source {
-        TrackSource::Mix(path) => {
-            let (audio, format) = decode(path)?;
-            Ok(Loaded { sample_rate: audio.sample_rate, audio: audio.into_stereo(), format, stems: None })
-        }
-        TrackSource::Stems(stems) => {
-            let m = mixdown(stems, th.min_clip_run())?;
-            Ok(Loaded {
-                sample_rate: m.audio.sample_rate,
-                audio: m.audio.into_stereo(),
-                format: m.format,
-                stems: Some((m.stems, m.sum_peak_dbfs)),
-            })
-        }
+        TrackSource::Mix(path) => Source::mix(path),
+        TrackSource::Stems(stems) => Source::stems(stems, th.min_clip_run()),
     }
 }
 
-/// Phase 1 for one track.
+/// Phase 1 for one track, a block at a time.
 fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analysis> {
-    let Loaded { sample_rate, audio, format, stems } = load_track(track, th)?;
     let input = track.inputs()[0];
-    let (measurement, energies) = loudness::measure(&audio, sample_rate)
-        .map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
-    let scan = scan(&audio, th.min_clip_run());
-    let mut checks = qc::premaster::checks(&format, &measurement, &scan, th);
+    let mut source = open_source(track, th)?;
+    let mut survey = Survey::new(2, source.format().sample_rate, th.min_clip_run());
+    let mut block = [Vec::new(), Vec::new()];
+    while source.read(&mut block)? > 0 {
+        survey
+            .feed(&[&block[0], &block[1]])
+            .map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
+    }
+    let format = source.format().clone();
+    let stems = source.finish();
+    let found = survey.finish().map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
+    let mut checks = qc::premaster::checks(&format, &found.measurement, &found.scan, th);
     if let Some((facts, sum_peak)) = &stems {
         checks.extend(qc::stems::checks(facts, *sum_peak, format.sample_rate));
     }
@@ -90,12 +64,12 @@ fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analys
     }
     Ok(Analysis {
         format,
-        measurement,
-        energies,
+        measurement: found.measurement,
+        energies: found.energies,
         checks,
         stems: stems.map(|(f, _)| f),
-        spectrum: spectrum::of_channels(&audio, sample_rate),
-        fingerprint: fingerprint(&audio),
+        spectrum: found.spectrum,
+        fingerprint: found.fingerprint,
     })
 }
 

@@ -2,20 +2,18 @@
 //! render every deliverable within its bounds, write them into the staging
 //! folder, and keep what the report needs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use ebur128::EbuR128;
-
-use super::analyze::{Analysis, fingerprint, load_track};
+use super::analyze::{Analysis, open_source};
 use super::commit::Staging;
-use crate::audio::encode::write_wav;
 use crate::dsp::compressor::CompressorStats;
 use crate::dsp::limiter::LimiterStats;
-use crate::dsp::loudness::Measurement;
-use crate::dsp::spectrum::{self, Spectrum};
+use crate::dsp::loudness::{BlockEnergies, Measurement};
+use crate::dsp::spectrum::Spectrum;
+use crate::dsp::survey::Fingerprint;
 use crate::error::{Error, Result};
 use crate::manifest::{Album, Track};
-use crate::render::{self, Bound, Needed, RenderSpec};
+use crate::render::{self, Bound, Needed, RenderFiles, RenderSpec};
 
 /// What phase 3 keeps of a mastered track (the samples are already written).
 pub(crate) struct Mastered {
@@ -35,8 +33,8 @@ pub(crate) struct Mastered {
 /// What was measured on one written master.
 pub(crate) struct MasteredOutput {
     pub measurement: Measurement,
-    /// The meter of record's state, for album pooling.
-    pub gating: EbuR128,
+    /// Its K-weighted block energies, for album pooling.
+    pub energies: BlockEnergies,
     pub full_scale_samples: usize,
     pub sample_rate: u32,
 }
@@ -61,10 +59,8 @@ pub(super) fn master_track(
     paths: &[PathBuf],
     staging: &Staging,
 ) -> Result<Mastered> {
-    let loaded = load_track(track, &album.qc.thresholds)?;
-    if fingerprint(&loaded.audio) != analysis.fingerprint {
-        return Err(Error::Changed { path: track.inputs()[0].to_path_buf() });
-    }
+    let mut source = open_source(track, &album.qc.thresholds)?;
+    let sample_rate = source.format().sample_rate;
     let spec = RenderSpec {
         chain: &track.chain,
         target_lufs,
@@ -73,22 +69,24 @@ pub(super) fn master_track(
         deliverables: &album.deliverables,
         seed: track_seed(track),
     };
-    let rendered = render::render(loaded.audio, loaded.sample_rate, &spec)?;
-    let first = &rendered.outputs[0];
-    let spectrum = spectrum::of_channels(first.pcm.channels(), first.sample_rate);
-    let mut outputs = Vec::new();
-    for (o, rel) in rendered.outputs.into_iter().zip(paths) {
-        let path = staging.path(rel)?;
-        // An earlier album pass staged this file: only staged files are replaced.
-        let _ = std::fs::remove_file(&path);
-        write_wav(&path, o.sample_rate, &o.pcm)?;
-        outputs.push(MasteredOutput {
-            measurement: o.measurement,
-            gating: o.gating,
-            full_scale_samples: o.full_scale_samples,
-            sample_rate: o.sample_rate,
-        });
-    }
+    let outputs: Vec<PathBuf> = paths.iter().map(|rel| staging.path(rel)).collect::<Result<_>>()?;
+    let scratch = staging.path(Path::new(&format!(".render-{:03}", track.number)))?;
+    std::fs::create_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
+    // The samples must be the ones phase 1 analyzed: checked at the end of the stream.
+    let (mut fingerprint, mut frames) = (Fingerprint::new(2), 0u64);
+    let mut read = |block: &mut [Vec<f32>; 2]| -> Result<usize> {
+        let n = source.read(block)?;
+        fingerprint.feed(block);
+        frames += n as u64;
+        if n == 0 && fingerprint.finish(frames) != analysis.fingerprint {
+            return Err(Error::Changed { path: track.inputs()[0].to_path_buf() });
+        }
+        Ok(n)
+    };
+    let rendered =
+        render::render(&mut read, sample_rate, &spec, &RenderFiles { scratch: &scratch, outputs: &outputs });
+    let _ = std::fs::remove_dir_all(&scratch);
+    let rendered = rendered?;
     Ok(Mastered {
         target_lufs,
         gain_db: rendered.gain_db,
@@ -97,7 +95,16 @@ pub(super) fn master_track(
         needed: rendered.needed,
         compressor: rendered.compressor,
         limiter: rendered.limiter,
-        outputs,
-        spectrum,
+        outputs: rendered
+            .outputs
+            .into_iter()
+            .map(|o| MasteredOutput {
+                measurement: o.measurement,
+                energies: o.energies,
+                full_scale_samples: o.full_scale_samples,
+                sample_rate: o.sample_rate,
+            })
+            .collect(),
+        spectrum: rendered.spectrum,
     })
 }

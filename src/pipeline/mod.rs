@@ -27,7 +27,7 @@ use crate::manifest::Album;
 use crate::progress::Progress;
 use crate::report::{Report, ReportFormat};
 
-pub use crate::render::{Bound, Needed, RenderSpec, Rendered, render};
+pub use crate::render::{Bound, Needed, RenderFiles, RenderSpec, Rendered, render};
 pub use analyze::{Analysis, analyze};
 pub use commit::abandon_live_staging;
 pub use preflight::preflight;

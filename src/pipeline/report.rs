@@ -9,7 +9,7 @@ use super::display_path;
 use super::master::Mastered;
 use crate::audio::stems::StemFacts;
 use crate::dsp::dither::DitherKind;
-use crate::dsp::loudness;
+use crate::dsp::loudness::{self, BlockEnergies};
 use crate::error::Result;
 use crate::manifest::{Album, AlbumAnchor, Mode, SampleFormat, Track};
 use crate::qc::album::HeldBackFacts;
@@ -36,7 +36,9 @@ pub(super) fn build(
         .collect();
 
     let deliverables = deliverable_reports(album, mastered)?;
-    let (album_lufs, album_lra) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[0].gating))?;
+    let firsts: Vec<&BlockEnergies> = mastered.iter().map(|m| &m.outputs[0].energies).collect();
+    let (album_lufs, album_lra) =
+        (BlockEnergies::pooled_integrated(&firsts), BlockEnergies::pooled_lra(&firsts));
     let levels: Vec<f64> =
         tracks.iter().zip(&album.tracks).map(|(t, a)| t.master.integrated_lufs - a.offset_lu).collect();
     let spread = levels.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
@@ -259,7 +261,9 @@ fn deliverable_reports(album: &Album, mastered: &[Mastered]) -> Result<Vec<Deliv
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            let (lufs, _) = loudness::pooled_loudness(mastered.iter().map(|m| &m.outputs[i].gating))?;
+            let lufs = BlockEnergies::pooled_integrated(
+                &mastered.iter().map(|m| &m.outputs[i].energies).collect::<Vec<_>>(),
+            );
             let tp = mastered
                 .iter()
                 .map(|m| m.outputs[i].measurement.true_peak_dbtp)

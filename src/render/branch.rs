@@ -1,119 +1,97 @@
 //! The deliverables at each output rate ("branches"), and one render pass
-//! over them: gain and limiter, quantized as each deliverable stores it,
-//! its loudness measured as a reader of the file will see it.
+//! over them, a block at a time: the pre-gain premaster and its peak
+//! envelope read back from spill files, the limiter's gain curve made as
+//! they stream, gain and curve applied, each deliverable quantized as it is
+//! stored, written to its file (in the staging folder) and its loudness
+//! measured. The accepted pass's files are read back and fully measured, so
+//! the report's figures are those of the files on disk; a later pass
+//! replaces a rejected pass's files.
 
-use ebur128::EbuR128;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use super::{RenderSpec, RenderedOutput};
-use crate::audio::encode::{Deliverable, Pcm, SampleFormat};
+use super::RenderSpec;
+use crate::audio::decode::Reader;
+use crate::audio::encode::{SampleFormat, WavStream};
 use crate::audio::resample;
-use crate::dsp::dither;
+use crate::audio::spill::{Spill, SpillWriter};
+use crate::dsp::dither::Quantizer;
+use crate::dsp::limiter::curve::{CurveStream, Tally};
 use crate::dsp::limiter::{self, LimiterSettings, LimiterStats};
-use crate::dsp::loudness::{self, Measurement};
+use crate::dsp::loudness::{BlockEnergies, Measurement, Meter};
 use crate::dsp::math;
-use crate::error::Result;
+use crate::dsp::peaks::{EnvelopeStream, TruePeakMeter};
+use crate::dsp::spectrum::{Spectrum, SpectrumStream};
+use crate::error::{Error, Result};
 
-/// The samples as the deliverable stores them, quantized in place.
-fn quantize(mut channels: Vec<Vec<f32>>, d: &Deliverable, seed: u64) -> Pcm {
-    match d.format {
-        SampleFormat::Float32 => Pcm::Float(channels),
-        f => {
-            let bits = f.bits();
-            for (c, ch) in channels.iter_mut().enumerate() {
-                dither::quantize_in_place(ch, bits, d.dither, seed.wrapping_mul(31).wrapping_add(c as u64));
-            }
-            Pcm::Int { bits, channels }
-        }
-    }
-}
+/// Frames per block of a pass.
+pub(super) const BLOCK: usize = 1 << 16;
 
-/// Block energies of the samples as they will be written.
-fn energies_pcm(pcm: &Pcm, sample_rate: u32) -> loudness::BlockEnergies {
-    let mut meter = loudness::BlockEnergies::new(pcm.channel_count(), sample_rate);
-    meter.feed(&pcm.channels().iter().map(|c| c.as_slice()).collect::<Vec<_>>());
-    meter
-}
-
-/// Measures samples exactly as a reader of the file will see them, given
-/// their block energies (measured already by the pass that made them).
-fn measure_pcm(
-    pcm: &Pcm,
-    sample_rate: u32,
-    energies: loudness::BlockEnergies,
-) -> Result<(Measurement, EbuR128, usize)> {
-    let full_scale = match pcm {
-        Pcm::Float(ch) => ch.iter().flatten().filter(|x| x.abs() >= 1.0).count(),
-        Pcm::Int { bits, channels } => {
-            let max = 1.0 - 1.0 / (1u32 << (bits - 1)) as f32; // the largest positive integer
-            channels.iter().flatten().filter(|&&q| q.abs() >= max).count()
-        }
-    };
-    let meter = loudness::Meter::with_reference_from(energies, pcm.channel_count(), sample_rate)?;
-    let (m, meter) = loudness::read_programme(meter, pcm.channels())?;
-    Ok((m, meter.into_reference().expect("made with the reference meter"), full_scale))
-}
-
-/// The premaster's peak envelope, kept across passes. It is exact above
-/// `floor`, so it serves every pass whose limiter threshold (in premaster
-/// units: ceiling less margin less gain) stays above that floor.
-pub(super) struct Envelope {
-    env: Vec<f32>,
+/// The premaster's peak envelope, spilled and kept across passes. It is
+/// exact above `floor`, so it serves every pass whose limiter threshold (in
+/// premaster units: ceiling less margin less gain) stays above that floor.
+struct Envelope {
+    spill: Spill,
     floor: f32,
     /// The premaster's true peak where it is above `floor` (the envelope
     /// is exact there), else `floor`: never under the true peak.
     peak_bound: f32,
 }
 
-impl Envelope {
-    /// How far below the first pass's threshold the envelope is made exact,
-    /// so later passes with more gain or a lower ceiling can reuse it (the
-    /// second pass typically adds well under 1 dB to make up for limiting;
-    /// a pass that needs more builds the envelope again).
-    const SPAN_DB: f64 = 2.0;
+/// How far below the first pass's threshold the envelope is made exact,
+/// so later passes with more gain or a lower ceiling can reuse it (the
+/// second pass typically adds well under 1 dB to make up for limiting;
+/// a pass that needs more builds the envelope again).
+const SPAN_DB: f64 = 2.0;
 
-    fn ensure<'a>(
-        slot: &'a mut Option<Envelope>,
-        pre: &[Vec<f32>],
-        lim: &LimiterSettings,
-        gain_db: f64,
-    ) -> &'a [f32] {
-        let needed = limiter::envelope_floor(lim, gain_db);
-        if slot.as_ref().is_none_or(|e| needed < e.floor) {
-            let floor = limiter::envelope_floor(lim, gain_db + Self::SPAN_DB);
-            let views: Vec<&[f32]> = pre.iter().map(|c| c.as_slice()).collect();
-            let env = limiter::peak_envelope(&views, floor);
-            let peak_bound = env.iter().fold(floor, |m, &v| m.max(v));
-            *slot = Some(Envelope { env, floor, peak_bound });
-        }
-        &slot.as_ref().expect("just set").env
-    }
-}
-
-/// One deliverable's samples from a pass, not yet fully measured.
-pub(super) struct Candidate {
-    sample_rate: u32,
-    pcm: Pcm,
-    energies: loudness::BlockEnergies,
-    lufs: f64,
-}
-
-/// The deliverables at one output rate: the premaster resampled to that
-/// rate once, its peak envelope (kept across passes) and a working buffer.
-/// Limiting at the rate that is written holds the ceiling where it is
-/// measured, with no second limiter after a resampler.
+/// The deliverables at one output rate: the premaster at that rate
+/// (spilled once), and its peak envelope. Limiting at the rate that is
+/// written holds the ceiling where it is measured, with no second limiter
+/// after a resampler.
 pub(super) struct Branch {
     sample_rate: u32,
-    pre: Vec<Vec<f32>>,
+    pre: Rc<Spill>,
     envelope: Option<Envelope>,
-    y: Vec<Vec<f32>>,
+    scratch: std::path::PathBuf,
     /// Indices into the spec's deliverables.
     deliverables: Vec<usize>,
 }
 
+/// One deliverable of a pass: its loudness, and the file it was written to.
+pub(super) struct Candidate {
+    pub lufs: f64,
+    sample_rate: u32,
+    path: PathBuf,
+}
+
+/// One deliverable as written and measured.
+pub struct Written {
+    pub sample_rate: u32,
+    pub measurement: Measurement,
+    /// For album pooling.
+    pub energies: BlockEnergies,
+    /// Samples at integer full scale.
+    pub full_scale_samples: usize,
+}
+
+/// One deliverable's quantizers, meter and file during a pass.
+struct Lane {
+    index: usize,
+    format: SampleFormat,
+    quantizers: Vec<Quantizer>,
+    energies: BlockEnergies,
+    file: WavStream,
+    path: PathBuf,
+}
+
 impl Branch {
-    /// One branch per distinct output rate (their order does not matter:
-    /// each lists the deliverables it makes).
-    pub(super) fn for_spec(pre: Vec<Vec<f32>>, sample_rate: u32, spec: &RenderSpec) -> Result<Vec<Branch>> {
+    /// One branch per distinct output rate, each with the premaster at its rate.
+    pub(super) fn for_spec(
+        pre: Spill,
+        sample_rate: u32,
+        spec: &RenderSpec,
+        scratch: &Path,
+    ) -> Result<Vec<Branch>> {
         let mut rates: Vec<(u32, Vec<usize>)> = Vec::new();
         for (i, d) in spec.deliverables.iter().enumerate() {
             let rate = d.sample_rate.unwrap_or(sample_rate);
@@ -122,81 +100,249 @@ impl Branch {
                 None => rates.push((rate, vec![i])),
             }
         }
-        // Resampled branches first, while the source-rate premaster is still
-        // here to read; the source-rate branch (if any) then takes it over.
-        let (own, others): (Vec<_>, Vec<_>) = rates.into_iter().partition(|(r, _)| *r == sample_rate);
-        let mut branches = Vec::with_capacity(own.len() + others.len());
-        for (rate, deliverables) in others {
-            branches.push(Branch::new(rate, resample::resample(&pre, sample_rate, rate)?, deliverables));
-        }
-        if let Some((rate, deliverables)) = own.into_iter().next() {
-            branches.push(Branch::new(rate, pre, deliverables));
-        }
-        Ok(branches)
+        let pre = Rc::new(pre);
+        rates
+            .into_iter()
+            .map(|(rate, deliverables)| {
+                let spill = if rate == sample_rate {
+                    pre.clone()
+                } else {
+                    Rc::new(resampled(&pre, sample_rate, rate, scratch)?)
+                };
+                Ok(Branch {
+                    sample_rate: rate,
+                    pre: spill,
+                    envelope: None,
+                    scratch: scratch.to_path_buf(),
+                    deliverables,
+                })
+            })
+            .collect()
     }
 
-    fn new(sample_rate: u32, pre: Vec<Vec<f32>>, deliverables: Vec<usize>) -> Branch {
-        Branch { sample_rate, pre, envelope: None, y: Vec::new(), deliverables }
+    /// The envelope, exact wherever a limiter at `gain_db` reads it.
+    fn envelope(&mut self, lim: &LimiterSettings, gain_db: f64) -> Result<&Envelope> {
+        let needed = limiter::envelope_floor(lim, gain_db);
+        if self.envelope.as_ref().is_none_or(|e| needed < e.floor) {
+            self.envelope = None; // its file's name is reused
+            let floor = limiter::envelope_floor(lim, gain_db + SPAN_DB);
+            let path = self.scratch.join(format!("envelope-{}", self.sample_rate));
+            let mut out = SpillWriter::create(&path, 1)?;
+            let mut stream = EnvelopeStream::new(2, floor);
+            let (mut reader, mut block, mut env) =
+                (self.pre.reader()?, vec![Vec::new(), Vec::new()], Vec::new());
+            let mut peak_bound = floor;
+            while reader.read(&mut block, BLOCK)? > 0 {
+                env.clear();
+                stream.feed(&[&block[0], &block[1]], &mut env);
+                peak_bound = env.iter().fold(peak_bound, |m, &v| m.max(v));
+                out.write(&[&env])?;
+            }
+            env.clear();
+            stream.finish(&mut env);
+            peak_bound = env.iter().fold(peak_bound, |m, &v| m.max(v));
+            out.write(&[&env])?;
+            self.envelope = Some(Envelope { spill: out.finish()?, floor, peak_bound });
+        }
+        Ok(self.envelope.as_ref().expect("just made"))
     }
 
     /// The most gain that keeps the largest gain reduction within `peak_db`,
     /// as far as it matters at `gain_db`: exact where that gain limits at
     /// all, and otherwise above `gain_db` (from the envelope's bound).
-    pub(super) fn peak_cap_db(&mut self, lim: &LimiterSettings, gain_db: f64, peak_db: f64) -> f64 {
-        Envelope::ensure(&mut self.envelope, &self.pre, lim, gain_db);
-        let peak = self.envelope.as_ref().expect("just ensured").peak_bound as f64;
-        lim.ceiling_dbtp - limiter::DETECTOR_HEADROOM_DB - 20.0 * math::log10(peak) + peak_db
+    pub(super) fn peak_cap_db(&mut self, lim: &LimiterSettings, gain_db: f64, peak_db: f64) -> Result<f64> {
+        let peak = self.envelope(lim, gain_db)?.peak_bound as f64;
+        Ok(lim.ceiling_dbtp - limiter::DETECTOR_HEADROOM_DB - 20.0 * math::log10(peak) + peak_db)
     }
 
-    /// The limiter's gain curve at `gain_db`, without applying it.
-    fn curve(&mut self, lim: &LimiterSettings, gain_db: f64) -> Vec<f32> {
-        let env = Envelope::ensure(&mut self.envelope, &self.pre, lim, gain_db);
-        limiter::gain_curve_db(lim, self.sample_rate, env, gain_db)
-    }
-
-    /// Takes back a rejected pass's sample buffers as working buffers.
-    pub(super) fn recycle(branches: &mut [Branch], candidates: Vec<Candidate>) {
-        for (i, c) in candidates.into_iter().enumerate() {
-            if let Some(b) = branches.iter_mut().find(|b| b.deliverables.contains(&i) && b.y.is_empty()) {
-                b.y = c.pcm.into_channels();
-            }
+    /// What the limiter's gain curve at `gain_db` does (sustained, peak), without applying it.
+    fn curve_work(&mut self, lim: &LimiterSettings, gain_db: f64) -> Result<(f64, f64)> {
+        let rate = self.sample_rate;
+        let env = self.envelope(lim, gain_db)?;
+        let (mut curve, mut tally) = (CurveStream::new(lim, rate, gain_db), Tally::new(rate));
+        let (mut reader, mut block, mut out) = (env.spill.reader()?, vec![Vec::new()], Vec::new());
+        while reader.read(&mut block, BLOCK)? > 0 {
+            out.clear();
+            curve.feed(&block[0], &mut out);
+            tally.feed(&out);
         }
+        out.clear();
+        curve.finish(&mut out);
+        tally.feed(&out);
+        Ok((tally.sustained_db(), tally.peak_db()))
     }
 
-    /// Gain and limiter into the working buffer, then each deliverable
-    /// quantized and its integrated loudness measured.
+    fn lanes(&self, spec: &RenderSpec, paths: &[PathBuf]) -> Result<Vec<Lane>> {
+        let mut lanes = Vec::new();
+        for &i in &self.deliverables {
+            let d = &spec.deliverables[i];
+            let seed = spec.seed.wrapping_add(i as u64);
+            let quantizers = (0..2u64)
+                .map(|c| {
+                    Quantizer::new(d.format.bits().min(24), d.dither, seed.wrapping_mul(31).wrapping_add(c))
+                })
+                .collect();
+            let path = paths[i].clone();
+            // An earlier pass wrote this file: only the render's own files are replaced.
+            let _ = std::fs::remove_file(&path);
+            let frames = self.pre.frames() as u64;
+            lanes.push(Lane {
+                index: i,
+                format: d.format,
+                quantizers,
+                energies: BlockEnergies::new(2, self.sample_rate),
+                file: WavStream::create(&path, self.sample_rate, 2, d.format, frames)?,
+                path,
+            });
+        }
+        Ok(lanes)
+    }
+
+    /// Gain and limiter, then each deliverable quantized, measured and (when
+    /// writing) written, a block at a time.
     fn pass(
         &mut self,
         spec: &RenderSpec,
         gain_db: f64,
         margin_db: f64,
-        out: &mut [Option<Candidate>],
-    ) -> LimiterStats {
-        let curve = self.curve(&spec.limiter(margin_db), gain_db);
-        // The working buffer becomes the last deliverable's samples (a rejected
-        // pass gives it back through `recycle`).
-        let mut y = std::mem::take(&mut self.y);
-        if y.is_empty() {
-            y = self.pre.iter().map(|c| vec![0f32; c.len()]).collect();
+        paths: &[PathBuf],
+    ) -> Result<(LimiterStats, Vec<(usize, Candidate)>)> {
+        let lim = spec.limiter(margin_db);
+        let rate = self.sample_rate;
+        let mut lanes = self.lanes(spec, paths)?;
+        self.envelope(&lim, gain_db)?;
+        let env = self.envelope.as_ref().expect("just made");
+        let (mut curve, mut tally) = (CurveStream::new(&lim, rate, gain_db), Tally::new(rate));
+        let (mut pre_reader, mut env_reader) = (self.pre.reader()?, env.spill.reader()?);
+        let (mut pre, mut env_block) = (vec![Vec::new(), Vec::new()], vec![Vec::new()]);
+        // Premaster frames waiting for their curve (the limiter's latency).
+        let mut waiting: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
+        let (mut gains, mut y) = (Vec::new(), [Vec::new(), Vec::new()]);
+        let g = math::powf(10f64, gain_db / 20.0);
+        loop {
+            let n = pre_reader.read(&mut pre, BLOCK)?;
+            env_reader.read(&mut env_block, BLOCK)?;
+            gains.clear();
+            if n == 0 {
+                let c = std::mem::replace(&mut curve, CurveStream::new(&lim, rate, gain_db));
+                c.finish(&mut gains);
+            } else {
+                curve.feed(&env_block[0], &mut gains);
+                for (w, p) in waiting.iter_mut().zip(&pre) {
+                    w.extend_from_slice(p);
+                }
+            }
+            tally.feed(&gains);
+            let k = gains.len();
+            for (yc, w) in y.iter_mut().zip(&mut waiting) {
+                yc.clear();
+                yc.extend(w.drain(..k).map(|p| (p as f64 * g) as f32));
+            }
+            {
+                let [l, r] = &mut y;
+                limiter::apply_gain(&gains, &mut [l.as_mut_slice(), r.as_mut_slice()]);
+            }
+            for lane in &mut lanes {
+                lane.feed(&y)?;
+            }
+            if n == 0 {
+                break;
+            }
         }
-        let stats = limiter::apply_curve_from(&self.pre, gain_db, &curve, self.sample_rate, &mut y);
-        drop(curve);
-        let last = self.deliverables.len() - 1;
-        for (k, &i) in self.deliverables.iter().enumerate() {
-            let samples = if k == last { std::mem::take(&mut y) } else { y.clone() };
-            let pcm = quantize(samples, &spec.deliverables[i], spec.seed.wrapping_add(i as u64));
-            let energies = energies_pcm(&pcm, self.sample_rate);
-            let lufs = energies.integrated();
-            out[i] = Some(Candidate { sample_rate: self.sample_rate, pcm, energies, lufs });
-        }
-        stats
+        let candidates =
+            lanes.into_iter().map(|l| Ok((l.index, l.candidate(rate)?))).collect::<Result<_>>()?;
+        Ok((tally.finish(), candidates))
     }
+}
+
+impl Lane {
+    fn feed(&mut self, y: &[Vec<f32>; 2]) -> Result<()> {
+        let mut q = [y[0].clone(), y[1].clone()];
+        if self.format != SampleFormat::Float32 {
+            for (qc, quantizer) in q.iter_mut().zip(&mut self.quantizers) {
+                quantizer.process(qc);
+            }
+        }
+        let views = [q[0].as_slice(), q[1].as_slice()];
+        self.energies.feed(&views);
+        self.file.write(&views)
+    }
+
+    fn candidate(self, sample_rate: u32) -> Result<Candidate> {
+        // Synced once accepted (`Candidate::measure`): a rejected pass's file is replaced.
+        self.file.finish(false)?;
+        Ok(Candidate { lufs: self.energies.integrated(), sample_rate, path: self.path })
+    }
+}
+
+impl Candidate {
+    /// Reads the written file back and measures it fully: the figures are
+    /// what a reader of the file sees. With `spectrum`, its long-term spectrum too.
+    fn measure(self, spectrum: Option<&mut Option<Spectrum>>) -> Result<Written> {
+        let rate = self.sample_rate;
+        std::fs::File::open(&self.path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::output(&self.path, e))?;
+        let mut reader = Reader::open(&self.path)?;
+        let (mut meter, mut true_peak) = (Meter::with_reference(2, rate)?, TruePeakMeter::new(2));
+        let mut stream = spectrum.is_some().then(|| SpectrumStream::new(2, rate));
+        let max = match reader.format().bit_depth {
+            Some(bits) if !reader.format().float => 1.0 - 1.0 / (1u64 << (bits - 1)) as f32, // the largest positive integer
+            _ => 1.0,
+        };
+        let (mut full_scale, mut block) = (0, Vec::new());
+        loop {
+            block.iter_mut().for_each(Vec::clear);
+            if reader.read(&mut block, BLOCK)? == 0 {
+                break;
+            }
+            let views = [block[0].as_slice(), block[1].as_slice()];
+            let (fed, ()) = rayon::join(
+                || meter.feed(&views),
+                || {
+                    true_peak.feed(&views);
+                    if let Some(s) = stream.as_mut() {
+                        s.feed(&views);
+                    }
+                },
+            );
+            fed?;
+            full_scale += views.iter().flat_map(|c| c.iter()).filter(|q| q.abs() >= max).count();
+        }
+        if let (Some(slot), Some(s)) = (spectrum, stream) {
+            *slot = Some(s.finish());
+        }
+        let measurement = meter.measurement(true_peak.finish())?;
+        Ok(Written {
+            sample_rate: rate,
+            measurement,
+            energies: meter.into_energies(),
+            full_scale_samples: full_scale,
+        })
+    }
+}
+
+/// The premaster resampled to `to` Hz, spilled.
+fn resampled(pre: &Spill, from: u32, to: u32, scratch: &Path) -> Result<Spill> {
+    let mut out = SpillWriter::create(&scratch.join(format!("premaster-{to}")), 2)?;
+    let mut rs = resample::Stream::new(2, from, to)?;
+    let (mut reader, mut block, mut y) =
+        (pre.reader()?, vec![Vec::new(), Vec::new()], vec![Vec::new(), Vec::new()]);
+    while reader.read(&mut block, BLOCK)? > 0 {
+        y.iter_mut().for_each(Vec::clear);
+        rs.feed(&[&block[0], &block[1]], &mut y)?;
+        out.write(&[&y[0], &y[1]])?;
+    }
+    y.iter_mut().for_each(Vec::clear);
+    rs.finish(&mut y)?;
+    out.write(&[&y[0], &y[1]])?;
+    out.finish()
 }
 
 /// What one pass did: the limiter stats of the first deliverable's branch,
 /// the most sustained limiting any branch did (what the budget is held
-/// against; the peak budget is held in closed form), and
-/// every deliverable's candidate in order.
+/// against; the peak budget is held in closed form), and every
+/// deliverable's loudness in order.
 pub(super) struct Pass {
     pub limiter: LimiterStats,
     pub sustained_db: f64,
@@ -215,48 +361,52 @@ impl Pass {
     }
 }
 
-pub(super) fn render_pass(branches: &mut [Branch], spec: &RenderSpec, gain_db: f64, margin_db: f64) -> Pass {
+/// A pass over every branch: each deliverable quantized, written to its
+/// file and its integrated loudness measured.
+pub(super) fn render_pass(
+    branches: &mut [Branch],
+    spec: &RenderSpec,
+    gain_db: f64,
+    margin_db: f64,
+    paths: &[PathBuf],
+) -> Result<Pass> {
     let mut out: Vec<Option<Candidate>> = spec.deliverables.iter().map(|_| None).collect();
     let (mut first, mut sustained_db) = (None, 0f64);
     for b in branches.iter_mut() {
-        let s = b.pass(spec, gain_db, margin_db, &mut out);
+        let (s, candidates) = b.pass(spec, gain_db, margin_db, paths)?;
         sustained_db = sustained_db.max(s.sustained_gain_reduction_db);
         if b.deliverables.contains(&0) {
             first = Some(s);
         }
+        for (i, c) in candidates {
+            out[i] = Some(c);
+        }
     }
-    Pass {
+    Ok(Pass {
         limiter: first.unwrap_or_default(),
         sustained_db,
         candidates: out.into_iter().map(|c| c.expect("every deliverable has a branch")).collect(),
+    })
+}
+
+/// An accepted pass's files read back and fully measured, and the first
+/// deliverable's spectrum.
+pub(super) fn measure_pass(pass: Pass) -> Result<(LimiterStats, Vec<Written>, Spectrum)> {
+    let mut spectrum = None;
+    let mut written = Vec::with_capacity(pass.candidates.len());
+    for (i, c) in pass.candidates.into_iter().enumerate() {
+        written.push(c.measure((i == 0).then_some(&mut spectrum))?);
     }
+    Ok((pass.limiter, written, spectrum.unwrap_or_default()))
 }
 
 /// The most limiting any branch's gain curve does at `gain_db` (sustained,
 /// peak), from the curves alone: nothing is applied or measured.
-pub(super) fn curve_work(branches: &mut [Branch], lim: &LimiterSettings, gain_db: f64) -> (f64, f64) {
-    branches.iter_mut().fold((0.0, 0.0), |(s, p), b| {
-        let curve = b.curve(lim, gain_db);
-        (
-            s.max(limiter::sustained_gain_reduction_db(&curve, b.sample_rate)),
-            p.max(limiter::peak_gain_reduction_db(&curve)),
-        )
-    })
-}
-
-/// The full measurement (readings, LRA, true peak) of a pass's outputs.
-pub(super) fn measure_all(candidates: Vec<Candidate>) -> Result<Vec<RenderedOutput>> {
-    candidates
-        .into_iter()
-        .map(|c| {
-            let (measurement, gating, full_scale_samples) = measure_pcm(&c.pcm, c.sample_rate, c.energies)?;
-            Ok(RenderedOutput {
-                sample_rate: c.sample_rate,
-                pcm: c.pcm,
-                measurement,
-                gating,
-                full_scale_samples,
-            })
-        })
-        .collect()
+pub(super) fn curve_work(branches: &mut [Branch], lim: &LimiterSettings, gain_db: f64) -> Result<(f64, f64)> {
+    let mut work = (0f64, 0f64);
+    for b in branches.iter_mut() {
+        let (s, p) = b.curve_work(lim, gain_db)?;
+        work = (work.0.max(s), work.1.max(p));
+    }
+    Ok(work)
 }

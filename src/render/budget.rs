@@ -22,7 +22,7 @@ pub(super) fn sustained_cap(
     budget_db: f64,
     above: f64,
     sustained_above: f64,
-) -> f64 {
+) -> crate::error::Result<f64> {
     // Sustained limiting grows at most 1 dB per dB of gain, so stepping down
     // by the excess lands at or over the aim: the secant then closes in.
     let aim = (budget_db - BUDGET_TOLERANCE_DB / 2.0).max(0.0);
@@ -30,9 +30,9 @@ pub(super) fn sustained_cap(
     let mut lo: Option<(f64, f64)> = None;
     let mut g = above - (sustained_above - aim).max(BUDGET_TOLERANCE_DB);
     for _ in 0..MAX_BUDGET_STEPS {
-        let (s, _) = curve_work(branches, lim, g);
+        let (s, _) = curve_work(branches, lim, g)?;
         if s <= budget_db && s >= budget_db - BUDGET_TOLERANCE_DB {
-            return g;
+            return Ok(g);
         }
         if s > budget_db {
             (hi, s_hi) = (g, s);
@@ -52,5 +52,5 @@ pub(super) fn sustained_cap(
             break;
         }
     }
-    lo.map_or(g, |(gl, _)| gl)
+    Ok(lo.map_or(g, |(gl, _)| gl))
 }

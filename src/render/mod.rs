@@ -1,23 +1,29 @@
 //! Rendering one track: the chain, then gain and limiting solved so that the
-//! samples that will be written, for every deliverable, land on the loudness
+//! samples that are written, for every deliverable, land on the loudness
 //! target and under the true-peak ceiling.
 //!
-//! No file I/O happens here: premaster samples in, quantized samples and
-//! their measurements out.
+//! The track streams: the premaster is read a block at a time through the
+//! chain's pre-gain stages into a spill file (and resampled into one per
+//! output rate), and every pass reads those back a block at a time. Memory
+//! holds blocks, the limiter's lookahead and the resampler's chunk, whatever
+//! the track's length or rate; spill files live in the scratch folder the
+//! caller gives (the run's staging folder).
 
 mod branch;
 mod budget;
 
-use ebur128::EbuR128;
+use std::path::{Path, PathBuf};
 
-use crate::audio::encode::{Deliverable, Pcm};
-use crate::dsp::Stereo;
-use crate::dsp::chain::Chain;
+use crate::audio::encode::Deliverable;
+use crate::audio::spill::SpillWriter;
+use crate::dsp::chain::{Chain, PreGain};
 use crate::dsp::compressor::CompressorStats;
 use crate::dsp::limiter::{Budget, LimiterSettings, LimiterStats};
-use crate::dsp::loudness::{self, Measurement};
+use crate::dsp::loudness::BlockEnergies;
+use crate::dsp::spectrum::Spectrum;
 use crate::error::{Error, Result};
-use branch::{Branch, curve_work, measure_all, render_pass};
+pub use branch::Written;
+use branch::{Branch, curve_work, measure_pass, render_pass};
 use budget::sustained_cap;
 
 /// How close to the target a render must land before it is accepted (LU).
@@ -29,16 +35,6 @@ pub const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
 pub const CEILING_MARGIN_DB: f64 = 0.0;
 /// Most render passes per track.
 pub const MAX_PASSES: usize = 8;
-
-/// One deliverable's rendered samples and what they measure.
-pub struct RenderedOutput {
-    pub sample_rate: u32,
-    pub pcm: Pcm,
-    pub measurement: Measurement,
-    pub gating: EbuR128,
-    /// Samples at integer full scale.
-    pub full_scale_samples: usize,
-}
 
 /// What decided a track's gain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -75,7 +71,7 @@ pub struct Needed {
     pub peak_db: f64,
 }
 
-/// A track's final render.
+/// A track's final render, written.
 pub struct Rendered {
     pub gain_db: f64,
     pub passes: usize,
@@ -86,7 +82,10 @@ pub struct Rendered {
     pub needed: Option<Needed>,
     /// What the chain's compressor did, when it has one.
     pub compressor: Option<CompressorStats>,
-    pub outputs: Vec<RenderedOutput>,
+    /// One per deliverable, in order, as written.
+    pub outputs: Vec<Written>,
+    /// Of the first deliverable, as written.
+    pub spectrum: Spectrum,
 }
 
 /// What to render.
@@ -111,8 +110,17 @@ impl RenderSpec<'_> {
     }
 }
 
-/// Renders a stereo premaster to every deliverable: the chain's stages
-/// before the gain, then the gain solved into the limiter.
+/// Where a render reads and writes: a folder of its own for spill files,
+/// and each deliverable's file (which must not exist, or be the render's own).
+pub struct RenderFiles<'a> {
+    pub scratch: &'a Path,
+    pub outputs: &'a [PathBuf],
+}
+
+/// Renders a stereo premaster, read a block at a time from `read` (which
+/// replaces its argument with the next block and returns its frames, 0 at
+/// the end), to every deliverable: the chain's stages before the gain, then
+/// the gain solved into the limiter, then each deliverable written.
 ///
 /// The gain is the one that puts every output within
 /// [`LOUDNESS_TOLERANCE_LU`] of the target, unless one of three bounds comes
@@ -121,19 +129,34 @@ impl RenderSpec<'_> {
 /// (`Rendered::bound` says which, `Rendered::needed` what the target would
 /// have taken). Every output is at or under the ceiling.
 ///
-/// Each pass measures only the integrated loudness of what it would write;
-/// the full measurement (true peak included) runs once a pass is accepted.
-/// The sustained budget is solved on gain curves alone, without rendering.
-pub fn render(mut premaster: Stereo, sample_rate: u32, spec: &RenderSpec) -> Result<Rendered> {
-    let compressor = spec.chain.pre_gain(sample_rate, &mut premaster);
-    let pre = premaster.into_channels();
-    let pre_lufs = loudness::integrated(&pre, sample_rate);
+/// Each pass writes every deliverable's file and measures its integrated
+/// loudness; the accepted pass's files are read back and fully measured
+/// (true peak included). The sustained budget is solved on gain curves alone.
+pub fn render(
+    read: &mut dyn FnMut(&mut [Vec<f32>; 2]) -> Result<usize>,
+    sample_rate: u32,
+    spec: &RenderSpec,
+    files: &RenderFiles,
+) -> Result<Rendered> {
+    let mut stages = PreGain::new(spec.chain, sample_rate);
+    let mut energies = BlockEnergies::new(2, sample_rate);
+    let mut spill = SpillWriter::create(&files.scratch.join(format!("premaster-{sample_rate}")), 2)?;
+    let mut block = [Vec::new(), Vec::new()];
+    while read(&mut block)? > 0 {
+        let [l, r] = &mut block;
+        stages.process(l, r);
+        energies.feed(&[l, r]);
+        spill.write(&[l, r])?;
+    }
+    let compressor = stages.compressor_stats();
+    let pre_lufs = energies.integrated();
     if !pre_lufs.is_finite() {
         return Err(Error::Render("the track is silent after the chain; there is nothing to master".into()));
     }
     let mut solver = Solver {
-        branches: Branch::for_spec(pre, sample_rate, spec)?,
+        branches: Branch::for_spec(spill.finish()?, sample_rate, spec, files.scratch)?,
         spec,
+        outputs: files.outputs,
         margin_db: CEILING_MARGIN_DB,
         sustained: None,
         history: Vec::new(),
@@ -142,7 +165,7 @@ pub fn render(mut premaster: Stereo, sample_rate: u32, spec: &RenderSpec) -> Res
     let mut gain_db = spec.target_lufs - pre_lufs;
     for pass in 1..=MAX_PASSES {
         match solver.pass(gain_db, pass)? {
-            Step::Done(rendered) => return Ok(Rendered { compressor, ..rendered }),
+            Step::Done(rendered) => return Ok(Rendered { compressor, ..*rendered }),
             Step::Next(g) => gain_db = g,
         }
     }
@@ -151,7 +174,7 @@ pub fn render(mut premaster: Stereo, sample_rate: u32, spec: &RenderSpec) -> Res
 
 /// What a pass decided: the render is done, or the next gain to try.
 enum Step {
-    Done(Rendered),
+    Done(Box<Rendered>),
     Next(f64),
 }
 
@@ -159,6 +182,7 @@ enum Step {
 struct Solver<'a> {
     branches: Vec<Branch>,
     spec: &'a RenderSpec<'a>,
+    outputs: &'a [PathBuf],
     /// Distance kept under the ceiling; grows when a written file measures over it.
     margin_db: f64,
     /// The sustained budget's cap, once a pass went over it.
@@ -172,31 +196,35 @@ struct Solver<'a> {
 impl Solver<'_> {
     /// The gain caps other than the sustained budget at a gain: the maximum
     /// gain and (in closed form, from each branch's envelope) the peak budget.
-    fn caps(&mut self, gain_db: f64) -> (f64, Bound) {
+    fn caps(&mut self, gain_db: f64) -> Result<(f64, Bound)> {
         let (spec, lim) = (self.spec, self.spec.limiter(self.margin_db));
-        let peak = (self.branches.iter_mut())
-            .map(|b| b.peak_cap_db(&lim, gain_db, spec.budget().peak_db))
-            .fold(f64::INFINITY, f64::min);
-        if peak < spec.max_gain_db { (peak, Bound::PeakBudget) } else { (spec.max_gain_db, Bound::MaxGain) }
+        let mut peak = f64::INFINITY;
+        for b in self.branches.iter_mut() {
+            peak = peak.min(b.peak_cap_db(&lim, gain_db, spec.budget().peak_db)?);
+        }
+        Ok(if peak < spec.max_gain_db {
+            (peak, Bound::PeakBudget)
+        } else {
+            (spec.max_gain_db, Bound::MaxGain)
+        })
     }
 
     fn pass(&mut self, gain_db: f64, pass: usize) -> Result<Step> {
         let spec = self.spec;
-        let (cap, cap_bound) = self.caps(gain_db.min(spec.max_gain_db));
+        let (cap, cap_bound) = self.caps(gain_db.min(spec.max_gain_db))?;
         let (cap, cap_bound) = match self.sustained {
             Some(s) if s < cap => (s, Bound::SustainedBudget),
             _ => (cap, cap_bound),
         };
         let capped = gain_db >= cap;
         let gain_db = gain_db.min(cap);
-        let p = render_pass(&mut self.branches, spec, gain_db, self.margin_db);
+        let p = render_pass(&mut self.branches, spec, gain_db, self.margin_db, self.outputs)?;
         let budget = spec.budget().sustained_db;
         if p.sustained_db > budget + 1e-9 {
             // Over the sustained budget: find its cap on curves, render there.
             let lim = spec.limiter(self.margin_db);
-            let cap = sustained_cap(&mut self.branches, &lim, budget, gain_db, p.sustained_db);
+            let cap = sustained_cap(&mut self.branches, &lim, budget, gain_db, p.sustained_db)?;
             self.sustained = Some(cap);
-            Branch::recycle(&mut self.branches, p.candidates);
             return Ok(Step::Next(cap));
         }
         let lufs = p.loudness();
@@ -206,17 +234,16 @@ impl Solver<'_> {
         let short = capped && lufs < spec.target_lufs;
         let mut score = if short { 0.0 } else { worst_err };
         if on_target || short {
-            let outputs = measure_all(p.candidates)?;
+            let (limiter, outputs, spectrum) = measure_pass(p)?;
             let worst_tp =
                 outputs.iter().map(|o| o.measurement.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max);
             if worst_tp <= spec.ceiling_dbtp {
                 let (bound, needed) = if on_target {
                     (Bound::Target, None)
                 } else {
-                    (cap_bound, Some(needed(&mut self.branches, spec, self.margin_db, &self.history)))
+                    (cap_bound, Some(needed(&mut self.branches, spec, self.margin_db, &self.history)?))
                 };
-                let limiter = p.limiter;
-                return Ok(Step::Done(Rendered {
+                return Ok(Step::Done(Box::new(Rendered {
                     gain_db,
                     passes: pass,
                     limiter,
@@ -224,13 +251,12 @@ impl Solver<'_> {
                     needed,
                     compressor: None,
                     outputs,
-                }));
+                    spectrum,
+                })));
             }
             score += 100.0 + worst_tp - spec.ceiling_dbtp;
             self.margin_db += worst_tp - spec.ceiling_dbtp + 0.05;
             self.sustained = None; // a lower ceiling moves the budget's cap: found again when met
-        } else {
-            Branch::recycle(&mut self.branches, p.candidates);
         }
         if self.best.is_none_or(|(s, _, _)| score < s) {
             self.best = Some((score, gain_db, self.margin_db));
@@ -242,20 +268,22 @@ impl Solver<'_> {
     fn closest(mut self, gain_db: f64) -> Result<Rendered> {
         let (_, gain_db, margin_db) = self.best.unwrap_or((0.0, gain_db, self.margin_db));
         self.margin_db = margin_db;
-        let p = render_pass(&mut self.branches, self.spec, gain_db, margin_db);
+        let p = render_pass(&mut self.branches, self.spec, gain_db, margin_db, self.outputs)?;
         let bound = if p.worst_error(self.spec.target_lufs) <= LOUDNESS_TOLERANCE_LU {
             Bound::Target
         } else {
-            self.caps(gain_db).1
+            self.caps(gain_db)?.1
         };
+        let (limiter, outputs, spectrum) = measure_pass(p)?;
         Ok(Rendered {
             gain_db,
             passes: MAX_PASSES,
-            limiter: p.limiter,
+            limiter,
             bound,
             needed: None,
             compressor: None,
-            outputs: measure_all(p.candidates)?,
+            outputs,
+            spectrum,
         })
     }
 }
@@ -273,21 +301,90 @@ fn slope(history: &[(f64, f64)]) -> f64 {
 /// extrapolated along the last passes' slope (at least 1 dB of gain per LU
 /// missing, less where limiting costs loudness), and the limiting its gain
 /// curve would do there.
-fn needed(branches: &mut [Branch], spec: &RenderSpec, margin_db: f64, history: &[(f64, f64)]) -> Needed {
+fn needed(
+    branches: &mut [Branch],
+    spec: &RenderSpec,
+    margin_db: f64,
+    history: &[(f64, f64)],
+) -> Result<Needed> {
     let &(g, l) = history.last().expect("a pass was rendered");
     let slope = slope(history).clamp(0.25, 1.0);
     let gain_db = g + (spec.target_lufs - l).max(0.0) / slope;
-    let (sustained_db, peak_db) = curve_work(branches, &spec.limiter(margin_db), gain_db);
-    Needed { gain_db, sustained_db, peak_db }
+    let (sustained_db, peak_db) = curve_work(branches, &spec.limiter(margin_db), gain_db)?;
+    Ok(Needed { gain_db, sustained_db, peak_db })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::audio::encode::SampleFormat;
+    use crate::dsp::Stereo;
     use crate::dsp::dither::DitherKind;
+    use crate::dsp::loudness::Measurement;
     use lathe_oracle::{db, fade_ends, reference_true_peak};
     use std::f64::consts::PI;
+
+    /// A deliverable's file, read back.
+    struct Output {
+        sample_rate: u32,
+        measurement: Measurement,
+        pcm: Samples,
+    }
+
+    struct Samples(Vec<Vec<f32>>);
+
+    impl Samples {
+        fn channels(&self) -> &[Vec<f32>] {
+            &self.0
+        }
+    }
+
+    /// A render and its files, read back by the decoder.
+    struct Done {
+        gain_db: f64,
+        bound: Bound,
+        needed: Option<Needed>,
+        limiter: LimiterStats,
+        outputs: Vec<Output>,
+    }
+
+    /// Renders samples held in memory, a block at a time, into files in a
+    /// temporary folder, and reads them back.
+    fn render(x: Stereo, rate: u32, spec: &RenderSpec) -> Result<Done> {
+        let dir = tempfile::tempdir().unwrap();
+        let outputs: Vec<PathBuf> =
+            (0..spec.deliverables.len()).map(|i| dir.path().join(format!("{i}.wav"))).collect();
+        let [l, r] = x.0;
+        let mut at = 0;
+        let mut read = |b: &mut [Vec<f32>; 2]| {
+            let end = (at + 40_000).min(l.len());
+            b[0] = l[at..end].to_vec();
+            b[1] = r[at..end].to_vec();
+            let n = end - at;
+            at = end;
+            Ok(n)
+        };
+        let done =
+            super::render(&mut read, rate, spec, &RenderFiles { scratch: dir.path(), outputs: &outputs })?;
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), outputs.len(), "only the deliverables are left: {left:?}");
+        Ok(Done {
+            gain_db: done.gain_db,
+            bound: done.bound,
+            needed: done.needed,
+            limiter: done.limiter,
+            outputs: done
+                .outputs
+                .into_iter()
+                .zip(&outputs)
+                .map(|(o, p)| Output {
+                    sample_rate: o.sample_rate,
+                    measurement: o.measurement,
+                    pcm: Samples(crate::audio::decode::decode(p).unwrap().0.channels),
+                })
+                .collect(),
+        })
+    }
 
     fn song(i: usize, seconds: f64, rate: u32) -> Vec<Vec<f32>> {
         let s = lathe_synth::Song { seconds, ..lathe_synth::sample_album_songs()[i].clone() };
@@ -388,7 +485,7 @@ mod tests {
         }
     }
 
-    fn worst_reference_tp(r: &Rendered) -> f64 {
+    fn worst_reference_tp(r: &Done) -> f64 {
         r.outputs
             .iter()
             .flat_map(|o| o.pcm.channels().iter().map(|c| db(reference_true_peak(c))))
@@ -416,7 +513,7 @@ mod tests {
         let n = r.needed.expect("a bounded track says what the target needs");
         assert!(n.gain_db > r.gain_db && n.sustained_db > budget.sustained_db, "{n:?}");
         // The music survives: its loudness range, measured by ebur128 on the written samples.
-        let lra = o.gating.loudness_range().unwrap();
+        let lra = o.measurement.lra_lu;
         assert!(before.lra_lu - lra <= 2.0, "LRA {:.1} -> {lra:.1}", before.lra_lu);
         assert!(worst_reference_tp(&r) <= -1.0);
     }

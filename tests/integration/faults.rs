@@ -203,7 +203,7 @@ fn a_full_disk_exits_3_and_leaves_the_previous_run() {
     let mnt = tmp.path().join("small");
     std::fs::create_dir_all(&mnt).unwrap();
     let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt.to_str().unwrap()])
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.to_str().unwrap()])
         .output()
         .is_ok_and(|o| o.status.success());
     if !mounted {
@@ -224,7 +224,8 @@ fn a_full_disk_exits_3_and_leaves_the_previous_run() {
     let small = album(tmp.path(), "small.yaml", 1, 2, -14.0);
     master_ok(&small, &out);
     let before = snapshot(&out);
-    // Four 10 s tracks in two deliverables: about 7 MB, more than the disk holds.
+    // Four 10 s tracks in two deliverables: about 19 MB of masters, more than
+    // the disk holds (and each track's render needs scratch space beside them).
     let big = album(tmp.path(), "big.yaml", 4, 10, -14.0);
     let o = master_into(&big, &out, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));

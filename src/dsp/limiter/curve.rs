@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use super::limiter::{DETECTOR_HEADROOM_DB, GUARD, LimiterSettings, LimiterStats, SERIES_HOP_S};
+use super::{DETECTOR_HEADROOM_DB, GUARD, LimiterSettings, LimiterStats, SERIES_HOP_S};
 use crate::dsp::math;
 
 /// Trailing moving average over `len` values (f64 running sum, exact and deterministic).

@@ -23,9 +23,11 @@
 //!    inter-sample peak all carry the same gain and the peak scales exactly.
 //! 6. The gain is never above 0 dB.
 
-use super::curve::{CurveStream, Tally};
-use super::oversample::accumulate_peak_envelope;
+pub mod curve;
+
 use crate::dsp::math;
+use crate::dsp::oversample::accumulate_peak_envelope;
+use curve::{CurveStream, Tally};
 
 /// Samples on each side of a peak that share its gain (`G` above).
 pub const GUARD: usize = 8;
