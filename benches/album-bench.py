@@ -77,7 +77,7 @@ def master(manifest, out, jobs=JOBS):
 
 
 def main():
-    subprocess.run(["cargo", "build", "--release", "--bins", "-q"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--workspace", "--bins", "-q"], cwd=ROOT, check=True)
     tmp = tempfile.mkdtemp(prefix="lathe-bench-")
     try:
         manifest = os.environ.get("ALBUM") or synth_album(os.path.join(tmp, "album"), 10, 150)

@@ -5,7 +5,7 @@
 #   ANALYZE_DIR=~/music/album bash benches/analyze-speed.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --bins -q
+cargo build --release --workspace --bins -q
 dir=${ANALYZE_DIR:-}
 if [ -z "$dir" ]; then
   dir=$(mktemp -d)

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v ffmpeg >/dev/null || { echo "memory bench: needs ffmpeg"; exit 1; }
 [ -x /usr/bin/time ] || { echo "memory bench: needs GNU time (apt-get install time)"; exit 1; }
-cargo build --release --bins -q
+cargo build --release --workspace --bins -q
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 

@@ -7,7 +7,7 @@ COUNT=${COUNT:-16}
 SECONDS_LONG=${SECONDS_LONG:-480}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-cargo build --release --bins -q
+cargo build --release --workspace --bins -q
 echo "rendering $COUNT stems x ${SECONDS_LONG} s at 48 kHz into $dir ..."
 target/release/lathe-synth stems "$dir" "$COUNT" "$SECONDS_LONG"
 . benches/peak-rss.sh

@@ -16,12 +16,17 @@ use crate::dsp::math;
 struct MovingAverage {
     ring: Vec<f32>,
     sum: f64,
-    i: usize,
+    /// The ring's slot for the next value.
+    slot: usize,
+    /// Values in so far, up to the ring's length.
+    filled: usize,
+    inv: f64,
 }
 
 impl MovingAverage {
     fn new(len: usize) -> Self {
-        MovingAverage { ring: vec![0.0; len.max(1)], sum: 0.0, i: 0 }
+        let len = len.max(1);
+        MovingAverage { ring: vec![0.0; len], sum: 0.0, slot: 0, filled: 0, inv: 1.0 / len as f64 }
     }
 
     #[inline]
@@ -30,16 +35,24 @@ impl MovingAverage {
         if len == 1 {
             return v;
         }
-        let slot = self.i % len;
         self.sum += v as f64;
-        if self.i >= len {
-            self.sum -= self.ring[slot] as f64;
+        let full = self.filled == len;
+        if full {
+            self.sum -= self.ring[self.slot] as f64;
+        } else {
+            self.filled += 1;
         }
-        self.ring[slot] = v;
-        self.i += 1;
-        if self.i > len { (self.sum * (1.0 / len as f64)) as f32 } else { (self.sum / self.i as f64) as f32 }
+        self.ring[self.slot] = v;
+        self.slot += 1;
+        if self.slot == len {
+            self.slot = 0;
+        }
+        if full { (self.sum * self.inv) as f32 } else { (self.sum / self.filled as f64) as f32 }
     }
 }
+
+/// Gain reduction under which the release has returned to 0 dB (dB).
+const RELEASED_DB: f32 = 1e-30;
 
 /// The gain curve (dB, <= 0) that brings a signal whose peak envelope is
 /// fed in, raised by `input_gain_db`, under the ceiling.
@@ -127,7 +140,12 @@ impl CurveStream {
         }
         let h = self.deque.front().map_or(0.0, |&(_, v)| v);
         self.out += 1;
-        self.state = (self.state * self.release).min(h);
+        // A release that has decayed to nothing is 0 dB: left to decay on, it
+        // would sink into subnormal floats, which cost a hundred times more
+        // per multiply. (Under 1e-30 dB no gain, sum or figure moves: e^x is
+        // exactly 1 in f32 for |x| < 6e-8.)
+        let decayed = self.state * self.release;
+        self.state = if decayed > -RELEASED_DB { 0.0 } else { decayed }.min(h);
         let g = self.second.next(self.first.next(self.state));
         // The leading `lookahead` frames were padding.
         if i >= self.lookahead as isize {
