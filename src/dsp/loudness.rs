@@ -8,6 +8,7 @@
 use ebur128::{EbuR128, Mode};
 
 use crate::dsp::kweight::{self, Blocks};
+use crate::dsp::series::{Reduce, Series};
 
 use crate::dsp::math;
 use crate::error::{Error, Result};
@@ -25,10 +26,11 @@ pub struct Measurement {
     pub sample_peak_dbfs: f64,
     pub momentary_max_lufs: f64,
     pub short_term_max_lufs: f64,
-    /// Short-term loudness every [`HOP_S`] seconds (for plots), `-inf` until 3 s have passed.
-    pub short_term_lufs: Vec<f32>,
-    /// Momentary loudness every [`HOP_S`] seconds, `-inf` until 400 ms have passed.
-    pub momentary_lufs: Vec<f32>,
+    /// Short-term loudness every [`HOP_S`] seconds (for plots; a long
+    /// programme's at a longer interval), `-inf` until 3 s have passed.
+    pub short_term_lufs: Series,
+    /// Momentary loudness likewise, `-inf` until 400 ms have passed.
+    pub momentary_lufs: Series,
     pub duration_s: f64,
 }
 
@@ -177,8 +179,8 @@ pub struct Meter {
     read: usize,
     momentary_max: f64,
     short_term_max: f64,
-    short_term: Vec<f32>,
-    momentary: Vec<f32>,
+    short_term: Series,
+    momentary: Series,
     /// The block energies came measured already: feed only the reference.
     prefilled: bool,
 }
@@ -207,8 +209,8 @@ impl Meter {
             read: 0,
             momentary_max: f64::NEG_INFINITY,
             short_term_max: f64::NEG_INFINITY,
-            short_term: Vec::new(),
-            momentary: Vec::new(),
+            short_term: Series::new(HOP_S, Reduce::PowerMean),
+            momentary: Series::new(HOP_S, Reduce::PowerMean),
             prefilled: false,
         }
     }
@@ -280,8 +282,8 @@ impl Meter {
             sample_peak_dbfs: to_db(sp),
             momentary_max_lufs: self.momentary_max,
             short_term_max_lufs: self.short_term_max,
-            short_term_lufs: self.short_term.clone(),
-            momentary_lufs: self.momentary.clone(),
+            short_term_lufs: self.short_term.clone().finished(),
+            momentary_lufs: self.momentary.clone().finished(),
             duration_s: self.frames as f64 / self.sample_rate as f64,
         })
     }
@@ -495,7 +497,7 @@ mod tests {
                 }
                 let mut e = EbuR128::new(2, rate, Mode::S).unwrap();
                 let hop = hop_frames(rate);
-                for (k, (&st, &mo)) in m.short_term_lufs.iter().zip(&m.momentary_lufs).enumerate() {
+                for (k, (&st, &mo)) in m.short_term_lufs.iter().zip(m.momentary_lufs.iter()).enumerate() {
                     let end = (k + 1) * hop;
                     e.add_frames_planar_f32(&[&x[0][end - hop..end], &x[1][end - hop..end]]).unwrap();
                     if k >= 29 && k % 37 == 0 {

@@ -13,6 +13,7 @@ pub(crate) mod math;
 pub mod oversample;
 pub mod peaks;
 pub mod scan;
+pub mod series;
 pub mod spectrum;
 pub mod stereo;
 pub mod survey;

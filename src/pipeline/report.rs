@@ -9,7 +9,7 @@ use super::display_path;
 use super::master::Mastered;
 use crate::audio::stems::StemFacts;
 use crate::dsp::dither::DitherKind;
-use crate::dsp::loudness::{self, BlockEnergies};
+use crate::dsp::loudness::BlockEnergies;
 use crate::error::Result;
 use crate::manifest::{Album, AlbumAnchor, Mode, SampleFormat, Track};
 use crate::qc::album::HeldBackFacts;
@@ -143,7 +143,6 @@ fn track_report(album: &Album, track: &Track, an: &Analysis, m: &Mastered, paths
         checks: track_checks(album, track, an, m),
         stems: an.stems.as_ref().map(|facts| facts.iter().map(|f| stem_report(album, f)).collect()),
         plots: TrackPlots {
-            hop_s: loudness::HOP_S,
             premaster_short_term_lufs: pm.short_term_lufs.clone(),
             master_short_term_lufs: primary.short_term_lufs.clone(),
             limiter_gain_reduction_db: lim.gain_reduction_db.clone(),

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::dsp::series::Series;
 use crate::dsp::spectrum::Spectrum;
 use crate::manifest::Mode;
 use crate::qc::{Check, Severity};
@@ -95,13 +96,11 @@ pub struct TrackReport {
 /// A track's plot data: readings the pipeline already took, never a second decode.
 #[derive(Debug, Clone, Default)]
 pub struct TrackPlots {
-    /// Interval of the time series, seconds.
-    pub hop_s: f64,
-    pub premaster_short_term_lufs: Vec<f32>,
+    pub premaster_short_term_lufs: Series,
     /// Of the first deliverable, as written.
-    pub master_short_term_lufs: Vec<f32>,
+    pub master_short_term_lufs: Series,
     /// Largest limiter gain reduction in each interval, dB (positive).
-    pub limiter_gain_reduction_db: Vec<f32>,
+    pub limiter_gain_reduction_db: Series,
     pub premaster_spectrum: Spectrum,
     pub master_spectrum: Spectrum,
 }

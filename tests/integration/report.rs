@@ -118,12 +118,12 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                     }]
                 }),
                 plots: TrackPlots {
-                    hop_s: 0.1,
-                    premaster_short_term_lufs: series(pre, 4.0),
-                    master_short_term_lufs: series(-14.0, 3.0),
+                    premaster_short_term_lufs: series(pre, 4.0).into(),
+                    master_short_term_lufs: series(-14.0, 3.0).into(),
                     limiter_gain_reduction_db: (0..readings)
                         .map(|k| (3.2 * (k as f64 / 13.0).sin()).max(0.0) as f32)
-                        .collect(),
+                        .collect::<Vec<f32>>()
+                        .into(),
                     premaster_spectrum: spectrum(3.0, -25.0),
                     master_spectrum: spectrum(3.0, -19.0),
                 },

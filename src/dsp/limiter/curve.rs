@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 
 use super::{DETECTOR_HEADROOM_DB, GUARD, LimiterSettings, LimiterStats, SERIES_HOP_S};
 use crate::dsp::math;
+use crate::dsp::series::{Reduce, Series};
 
 /// Trailing moving average over `len` values (f64 running sum, exact and deterministic).
 struct MovingAverage {
@@ -20,13 +21,29 @@ struct MovingAverage {
     slot: usize,
     /// Values in so far, up to the ring's length.
     filled: usize,
+    /// Nonzero values in the ring: at none, the sum is exactly 0 again
+    /// (adding and removing the same values can leave a rounding residue).
+    nonzero: usize,
     inv: f64,
 }
 
 impl MovingAverage {
     fn new(len: usize) -> Self {
         let len = len.max(1);
-        MovingAverage { ring: vec![0.0; len], sum: 0.0, slot: 0, filled: 0, inv: 1.0 / len as f64 }
+        MovingAverage {
+            ring: vec![0.0; len],
+            sum: 0.0,
+            slot: 0,
+            filled: 0,
+            nonzero: 0,
+            inv: 1.0 / len as f64,
+        }
+    }
+
+    /// Full of zeros: its output is 0 while zeros come in.
+    #[inline]
+    fn at_rest(&self) -> bool {
+        self.ring.len() == 1 || (self.filled == self.ring.len() && self.nonzero == 0)
     }
 
     #[inline]
@@ -38,9 +55,15 @@ impl MovingAverage {
         self.sum += v as f64;
         let full = self.filled == len;
         if full {
-            self.sum -= self.ring[self.slot] as f64;
+            let leaving = self.ring[self.slot];
+            self.sum -= leaving as f64;
+            self.nonzero -= (leaving != 0.0) as usize;
         } else {
             self.filled += 1;
+        }
+        self.nonzero += (v != 0.0) as usize;
+        if self.nonzero == 0 {
+            self.sum = 0.0;
         }
         self.ring[self.slot] = v;
         self.slot += 1;
@@ -109,9 +132,32 @@ impl CurveStream {
     pub fn feed(&mut self, env: &[f32], out: &mut Vec<f32>) {
         out.reserve(env.len());
         for &v in env {
+            if v <= self.threshold && self.at_rest() {
+                // Nothing required, held, releasing or averaging: 0 dB, as the
+                // full computation gives (it moves only the window's one zero).
+                self.deque[0].0 = self.pushed - self.back as isize;
+                self.pushed += 1;
+                self.out += 1;
+                out.push(0.0);
+                continue;
+            }
             let r = if v > self.threshold { self.offset - 20.0 * math::log10(v) } else { 0.0 };
             self.push_required(r, out);
         }
+    }
+
+    /// The steady state between gain reductions: outputs are being made
+    /// (past the padding), the window holds only a zero, and the release and
+    /// both averages are at 0.
+    #[inline]
+    fn at_rest(&self) -> bool {
+        self.state == 0.0
+            && self.out >= self.lookahead as isize
+            && self.pushed - (self.back + self.fwd) as isize == self.out
+            && self.deque.len() == 1
+            && self.deque[0].1 == 0.0
+            && self.first.at_rest()
+            && self.second.at_rest()
     }
 
     /// The curve of the frames still held: the envelope ends here.
@@ -168,7 +214,7 @@ pub struct Tally {
     hop_min: f32,
     /// Sum of gain reduction (positive dB) of every complete hop.
     sums: Vec<f64>,
-    series: Vec<f32>,
+    series: Series,
     sum: f64,
     max: f64,
     over: [usize; 3],
@@ -190,7 +236,7 @@ impl Tally {
             hop_sum: 0.0,
             hop_min: 0.0,
             sums: Vec::new(),
-            series: Vec::new(),
+            series: Series::new(SERIES_HOP_S, Reduce::Max),
             sum: 0.0,
             max: 0.0,
             over: [0; 3],
@@ -261,7 +307,7 @@ impl Tally {
             seconds_over_1db: seconds(self.over[0]),
             seconds_over_3db: seconds(self.over[1]),
             seconds_over_6db: seconds(self.over[2]),
-            gain_reduction_db: self.series,
+            gain_reduction_db: self.series.finished(),
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod curve;
 
 use crate::dsp::math;
 use crate::dsp::oversample::accumulate_peak_envelope;
+use crate::dsp::series::Series;
 use curve::{CurveStream, Tally};
 
 /// Samples on each side of a peak that share its gain (`G` above).
@@ -98,8 +99,9 @@ pub struct LimiterStats {
     pub seconds_over_1db: f64,
     pub seconds_over_3db: f64,
     pub seconds_over_6db: f64,
-    /// Largest gain reduction in each [`SERIES_HOP_S`] of the track, dB (positive).
-    pub gain_reduction_db: Vec<f32>,
+    /// Largest gain reduction in each [`SERIES_HOP_S`] of the track (a long
+    /// track's at a longer interval), dB (positive).
+    pub gain_reduction_db: Series,
 }
 
 /// dB to the natural-log gain: `10^(dB/20) = e^(dB·ln10/20)`.

@@ -273,14 +273,7 @@ impl Chart {
     }
 }
 
-/// How a bucket of readings becomes one plotted value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reduce {
-    /// The largest value (gain reduction: never hide a peak of limiting).
-    Max,
-    /// The energy mean of loudness readings in dB (`-inf` readings ignored).
-    PowerMean,
-}
+pub use crate::dsp::series::Reduce;
 
 /// Time series of readings every `hop_s` seconds as at most `max_points`
 /// (time, value) points, bucketed and reduced.

@@ -102,8 +102,14 @@ fn album_peak(r: &Report, x: Axis) -> Chart {
 
 pub(super) fn track_charts(s: &mut String, t: &TrackReport) {
     let p = &t.plots;
-    let pre = decimate(&p.premaster_short_term_lufs, p.hop_s, MAX_POINTS, Reduce::PowerMean);
-    let master = decimate(&p.master_short_term_lufs, p.hop_s, MAX_POINTS, Reduce::PowerMean);
+    let pre = decimate(
+        &p.premaster_short_term_lufs,
+        p.premaster_short_term_lufs.hop_s(),
+        MAX_POINTS,
+        Reduce::PowerMean,
+    );
+    let master =
+        decimate(&p.master_short_term_lufs, p.master_short_term_lufs.hop_s(), MAX_POINTS, Reduce::PowerMean);
     let seconds = t.premaster.duration_s.max(t.master_duration_s());
     let y = loudness_axis(
         pre.iter().chain(&master).map(|p| p.1).chain([t.master.target_lufs]),
@@ -127,7 +133,8 @@ pub(super) fn track_charts(s: &mut String, t: &TrackReport) {
     };
     s.push_str(&chart.to_svg());
 
-    let gr = decimate(&p.limiter_gain_reduction_db, p.hop_s, MAX_POINTS, Reduce::Max);
+    let gr =
+        decimate(&p.limiter_gain_reduction_db, p.limiter_gain_reduction_db.hop_s(), MAX_POINTS, Reduce::Max);
     let max = gr.iter().map(|p| p.1).fold(0.0, f64::max);
     let depth = [1.0, 2.0, 3.0, 6.0, 10.0, 20.0, 40.0].into_iter().find(|d| *d >= max + 0.05).unwrap_or(60.0);
     let chart = Chart {
