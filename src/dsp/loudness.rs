@@ -116,18 +116,19 @@ impl BlockEnergies {
         Self::pooled_lra(&[self])
     }
 
+    /// The integrated loudness the programme would have with each block's
+    /// energy scaled by `scale(k)` (a prediction: how a gain curve that
+    /// scales each block's energy so would move the loudness).
+    pub fn integrated_scaled(&self, scale: impl Fn(usize) -> f64) -> f64 {
+        let blocks: Vec<f64> = self.blocks.iter().enumerate().map(|(k, &e)| e * scale(k)).collect();
+        let norm = (MOMENTARY_BLOCKS * self.hop) as f64;
+        gated_integrated(blocks.windows(MOMENTARY_BLOCKS).map(|w| w.iter().sum::<f64>() / norm))
+    }
+
     /// Integrated loudness over the gating blocks of several programmes
     /// (an album: not an average of the tracks' values).
     pub fn pooled_integrated(parts: &[&BlockEnergies]) -> f64 {
-        let gated: Vec<f64> =
-            parts.iter().flat_map(|p| p.gating_blocks()).filter(|&e| e >= absolute_gate()).collect();
-        if gated.is_empty() {
-            return f64::NEG_INFINITY;
-        }
-        let relative = gated.iter().sum::<f64>() / gated.len() as f64 * 0.1;
-        let (sum, n) =
-            gated.iter().filter(|&&e| e >= relative).fold((0.0, 0usize), |(s, n), &e| (s + e, n + 1));
-        kweight::lufs(sum / n as f64)
+        gated_integrated(parts.iter().flat_map(|p| p.gating_blocks()))
     }
 
     /// Loudness range over the short-term blocks of several programmes.
@@ -143,6 +144,18 @@ impl BlockEnergies {
         let last = (st.len() - 1) as f64;
         kweight::lufs(st[(last * 0.95 + 0.5) as usize]) - kweight::lufs(st[(last * 0.1 + 0.5) as usize])
     }
+}
+
+/// Integrated loudness of gating-block energies: the absolute gate, then
+/// the relative gate 10 LU under the absolutely gated loudness.
+fn gated_integrated(blocks: impl Iterator<Item = f64>) -> f64 {
+    let gated: Vec<f64> = blocks.filter(|&e| e >= absolute_gate()).collect();
+    if gated.is_empty() {
+        return f64::NEG_INFINITY;
+    }
+    let relative = gated.iter().sum::<f64>() / gated.len() as f64 * 0.1;
+    let (sum, n) = gated.iter().filter(|&&e| e >= relative).fold((0.0, 0usize), |(s, n), &e| (s + e, n + 1));
+    kweight::lufs(sum / n as f64)
 }
 
 /// The absolute gate (-70 LUFS) as a mean-square energy.

@@ -57,11 +57,15 @@ pub(super) struct Branch {
     deliverables: Vec<usize>,
 }
 
-/// One deliverable of a pass: its loudness, and the file it was written to.
+/// One deliverable of a pass: its loudness, the file it was written to, and
+/// what a prediction of other gains starts from (its block energies, and the
+/// power its branch's curve kept in each block).
 pub(super) struct Candidate {
     pub lufs: f64,
     sample_rate: u32,
     path: PathBuf,
+    pub energies: BlockEnergies,
+    pub powers: Rc<Vec<f64>>,
 }
 
 /// One deliverable as written and measured.
@@ -155,8 +159,9 @@ impl Branch {
         Ok(lim.ceiling_dbtp - limiter::DETECTOR_HEADROOM_DB - 20.0 * math::log10(peak) + peak_db)
     }
 
-    /// What the limiter's gain curve at `gain_db` does (sustained, peak), without applying it.
-    fn curve_work(&mut self, lim: &LimiterSettings, gain_db: f64) -> Result<(f64, f64)> {
+    /// What the limiter's gain curve at `gain_db` does (sustained, peak, and
+    /// each block's power), without applying it.
+    fn curve_work(&mut self, lim: &LimiterSettings, gain_db: f64) -> Result<(f64, f64, Vec<f64>)> {
         let rate = self.sample_rate;
         let env = self.envelope(lim, gain_db)?;
         let (mut curve, mut tally) = (CurveStream::new(lim, rate, gain_db), Tally::new(rate));
@@ -169,7 +174,7 @@ impl Branch {
         out.clear();
         curve.finish(&mut out);
         tally.feed(&out);
-        Ok((tally.sustained_db(), tally.peak_db()))
+        Ok((tally.sustained_db(), tally.peak_db(), tally.take_powers()))
     }
 
     fn lanes(&self, spec: &RenderSpec, paths: &[PathBuf]) -> Result<Vec<Lane>> {
@@ -249,8 +254,11 @@ impl Branch {
                 break;
             }
         }
-        let candidates =
-            lanes.into_iter().map(|l| Ok((l.index, l.candidate(rate)?))).collect::<Result<_>>()?;
+        let powers = Rc::new(tally.take_powers());
+        let candidates = lanes
+            .into_iter()
+            .map(|l| Ok((l.index, l.candidate(rate, powers.clone())?)))
+            .collect::<Result<_>>()?;
         Ok((tally.finish(), candidates))
     }
 }
@@ -268,10 +276,11 @@ impl Lane {
         self.file.write(&views)
     }
 
-    fn candidate(self, sample_rate: u32) -> Result<Candidate> {
+    fn candidate(self, sample_rate: u32, powers: Rc<Vec<f64>>) -> Result<Candidate> {
         // Synced once accepted (`Candidate::measure`): a rejected pass's file is replaced.
         self.file.finish(false)?;
-        Ok(Candidate { lufs: self.energies.integrated(), sample_rate, path: self.path })
+        let lufs = self.energies.integrated();
+        Ok(Candidate { lufs, sample_rate, path: self.path, energies: self.energies, powers })
     }
 }
 
@@ -400,13 +409,26 @@ pub(super) fn measure_pass(pass: Pass) -> Result<(LimiterStats, Vec<Written>, Sp
     Ok((pass.limiter, written, spectrum.unwrap_or_default()))
 }
 
-/// The most limiting any branch's gain curve does at `gain_db` (sustained,
-/// peak), from the curves alone: nothing is applied or measured.
-pub(super) fn curve_work(branches: &mut [Branch], lim: &LimiterSettings, gain_db: f64) -> Result<(f64, f64)> {
-    let mut work = (0f64, 0f64);
+/// What the gain curves at one gain do, from the curves alone (nothing is
+/// applied or measured): the most limiting any branch does, and each
+/// deliverable's per-block power.
+pub(super) struct CurveWork {
+    pub sustained_db: f64,
+    pub peak_db: f64,
+    pub powers: Vec<Rc<Vec<f64>>>,
+}
+
+pub(super) fn curve_work(branches: &mut [Branch], lim: &LimiterSettings, gain_db: f64) -> Result<CurveWork> {
+    let n = branches.iter().map(|b| b.deliverables.len()).sum();
+    let mut work =
+        CurveWork { sustained_db: 0.0, peak_db: 0.0, powers: (0..n).map(|_| Rc::new(Vec::new())).collect() };
     for b in branches.iter_mut() {
-        let (s, p) = b.curve_work(lim, gain_db)?;
-        work = (work.0.max(s), work.1.max(p));
+        let (s, p, powers) = b.curve_work(lim, gain_db)?;
+        (work.sustained_db, work.peak_db) = (work.sustained_db.max(s), work.peak_db.max(p));
+        let powers = Rc::new(powers);
+        for &i in &b.deliverables {
+            work.powers[i] = powers.clone();
+        }
     }
     Ok(work)
 }

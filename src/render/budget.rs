@@ -30,7 +30,7 @@ pub(super) fn sustained_cap(
     let mut lo: Option<(f64, f64)> = None;
     let mut g = above - (sustained_above - aim).max(BUDGET_TOLERANCE_DB);
     for _ in 0..MAX_BUDGET_STEPS {
-        let (s, _) = curve_work(branches, lim, g)?;
+        let s = curve_work(branches, lim, g)?.sustained_db;
         if s <= budget_db && s >= budget_db - BUDGET_TOLERANCE_DB {
             return Ok(g);
         }

@@ -11,6 +11,7 @@
 
 mod branch;
 mod budget;
+mod predict;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ use crate::error::{Error, Result};
 pub use branch::Written;
 use branch::{Branch, curve_work, measure_pass, render_pass};
 use budget::sustained_cap;
+use predict::Basis;
 
 /// How close to the target a render must land before it is accepted (LU).
 /// Half the ±0.1 LU promise, leaving room for another meter's rounding.
@@ -35,6 +37,8 @@ pub const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
 pub const CEILING_MARGIN_DB: f64 = 0.0;
 /// Most render passes per track.
 pub const MAX_PASSES: usize = 8;
+/// Most predictions (gain curves, nothing rendered) before each pass.
+const MAX_PREDICTIONS: usize = 3;
 
 /// What decided a track's gain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -154,6 +158,7 @@ pub fn render(
         return Err(Error::Render("the track is silent after the chain; there is nothing to master".into()));
     }
     let mut solver = Solver {
+        basis: Basis::premaster(energies, spec.deliverables.len()),
         branches: Branch::for_spec(spill.finish()?, sample_rate, spec, files.scratch)?,
         spec,
         outputs: files.outputs,
@@ -181,6 +186,8 @@ enum Step {
 /// The solver's state across passes.
 struct Solver<'a> {
     branches: Vec<Branch>,
+    /// What the next prediction starts from: the premaster, then the last pass.
+    basis: Basis,
     spec: &'a RenderSpec<'a>,
     outputs: &'a [PathBuf],
     /// Distance kept under the ceiling; grows when a written file measures over it.
@@ -216,8 +223,8 @@ impl Solver<'_> {
             Some(s) if s < cap => (s, Bound::SustainedBudget),
             _ => (cap, cap_bound),
         };
+        let gain_db = self.predict(gain_db.min(cap), cap)?;
         let capped = gain_db >= cap;
-        let gain_db = gain_db.min(cap);
         let p = render_pass(&mut self.branches, spec, gain_db, self.margin_db, self.outputs)?;
         let budget = spec.budget().sustained_db;
         if p.sustained_db > budget + 1e-9 {
@@ -225,6 +232,7 @@ impl Solver<'_> {
             let lim = spec.limiter(self.margin_db);
             let cap = sustained_cap(&mut self.branches, &lim, budget, gain_db, p.sustained_db)?;
             self.sustained = Some(cap);
+            self.basis = Basis::from_pass(gain_db, p.candidates);
             return Ok(Step::Next(cap));
         }
         let lufs = p.loudness();
@@ -257,11 +265,45 @@ impl Solver<'_> {
             score += 100.0 + worst_tp - spec.ceiling_dbtp;
             self.margin_db += worst_tp - spec.ceiling_dbtp + 0.05;
             self.sustained = None; // a lower ceiling moves the budget's cap: found again when met
+        } else {
+            self.basis = Basis::from_pass(gain_db, p.candidates);
         }
         if self.best.is_none_or(|(s, _, _)| score < s) {
             self.best = Some((score, gain_db, self.margin_db));
         }
         Ok(Step::Next(gain_db + (spec.target_lufs - lufs) / slope(&self.history)))
+    }
+
+    /// The gain to render, from `guess` (at most `cap`), moved onto the
+    /// target by predictions from gain curves alone: a secant on predicted
+    /// loudness, stopping once a prediction is within half the tolerance, or
+    /// once the curves would go over the sustained budget (where the budget's
+    /// own solve takes over after the pass).
+    fn predict(&mut self, guess: f64, cap: f64) -> Result<f64> {
+        let spec = self.spec;
+        let lim = spec.limiter(self.margin_db);
+        let (mut g, mut last): (f64, Option<(f64, f64)>) = (guess, None);
+        for _ in 0..MAX_PREDICTIONS {
+            let work = curve_work(&mut self.branches, &lim, g)?;
+            if work.sustained_db > spec.budget().sustained_db {
+                return Ok(g);
+            }
+            let l = self.basis.loudness(g, &work.powers);
+            let miss = spec.target_lufs - l;
+            if !l.is_finite() || miss.abs() <= LOUDNESS_TOLERANCE_LU / 2.0 {
+                return Ok(g);
+            }
+            let slope = match last {
+                Some((g0, l0)) if (g - g0).abs() > 1e-6 => ((l - l0) / (g - g0)).clamp(0.1, 1.5),
+                _ => 1.0,
+            };
+            let next = (g + miss / slope).min(cap);
+            if (next - g).abs() < 0.005 {
+                return Ok(next);
+            }
+            (last, g) = (Some((g, l)), next);
+        }
+        Ok(g)
     }
 
     /// No pass met every promise: the closest one (its checks will say so).
@@ -310,8 +352,8 @@ fn needed(
     let &(g, l) = history.last().expect("a pass was rendered");
     let slope = slope(history).clamp(0.25, 1.0);
     let gain_db = g + (spec.target_lufs - l).max(0.0) / slope;
-    let (sustained_db, peak_db) = curve_work(branches, &spec.limiter(margin_db), gain_db)?;
-    Ok(Needed { gain_db, sustained_db, peak_db })
+    let work = curve_work(branches, &spec.limiter(margin_db), gain_db)?;
+    Ok(Needed { gain_db, sustained_db: work.sustained_db, peak_db: work.peak_db })
 }
 
 #[cfg(test)]

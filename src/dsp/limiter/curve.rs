@@ -212,8 +212,11 @@ pub struct Tally {
     in_hop: usize,
     hop_sum: f64,
     hop_min: f32,
+    hop_power: f64,
     /// Sum of gain reduction (positive dB) of every complete hop.
     sums: Vec<f64>,
+    /// Mean power gain (`10^(g/10)`) of every complete hop.
+    powers: Vec<f64>,
     series: Series,
     sum: f64,
     max: f64,
@@ -235,7 +238,9 @@ impl Tally {
             in_hop: 0,
             hop_sum: 0.0,
             hop_min: 0.0,
+            hop_power: 0.0,
             sums: Vec::new(),
+            powers: Vec::new(),
             series: Series::new(SERIES_HOP_S, Reduce::Max),
             sum: 0.0,
             max: 0.0,
@@ -248,7 +253,10 @@ impl Tally {
         for &g in curve {
             self.hop_sum += -g as f64;
             self.hop_min = self.hop_min.min(g);
-            if g < 0.0 {
+            if g >= 0.0 {
+                self.hop_power += 1.0;
+            } else {
+                self.hop_power += math::exp(g as f64 * (std::f64::consts::LN_10 / 10.0));
                 let gr = -g as f64;
                 self.sum += gr;
                 self.max = self.max.max(gr);
@@ -266,8 +274,9 @@ impl Tally {
 
     fn close_hop(&mut self) {
         self.sums.push(self.hop_sum);
+        self.powers.push(self.hop_power / self.in_hop as f64);
         self.series.push(-self.hop_min);
-        (self.in_hop, self.hop_sum, self.hop_min) = (0, 0.0, 0.0);
+        (self.in_hop, self.hop_sum, self.hop_min, self.hop_power) = (0, 0.0, 0.0, 0.0);
     }
 
     /// The gain reduction held over 400 ms windows, exceeded in only 5% of them (dB, positive).
@@ -290,6 +299,15 @@ impl Tally {
         let k = rank.clamp(1, windows.len()) - 1;
         let (_, v, _) = windows.select_nth_unstable_by(k, f64::total_cmp);
         v.max(0.0)
+    }
+
+    /// The mean power gain (1 at 0 dB) of every 100 ms hop so far: what
+    /// the curve does to each hop's energy, near enough to predict loudness.
+    pub fn take_powers(&mut self) -> Vec<f64> {
+        if self.in_hop > 0 {
+            self.close_hop();
+        }
+        std::mem::take(&mut self.powers)
     }
 
     /// The largest gain reduction (dB, positive).
