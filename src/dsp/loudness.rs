@@ -354,6 +354,18 @@ mod tests {
     use super::*;
     use lathe_oracle::sine;
 
+    #[test]
+    fn scaled_block_energies_predict_a_gain() {
+        let x = tone(-20.0, 5.0, 48000);
+        let (_, e) = measure(&x, 48000).unwrap();
+        assert_eq!(e.integrated_scaled(|_| 1.0), e.integrated());
+        let up = e.integrated_scaled(|_| 10f64.powf(0.35));
+        assert!((up - e.integrated() - 3.5).abs() < 1e-9, "{up}");
+        // Half the blocks 6 dB down: their energy a quarter.
+        let half = e.integrated_scaled(|k| if k % 2 == 0 { 1.0 } else { 0.25 });
+        assert!((half - (e.integrated() + 10.0 * (0.625f64).log10())).abs() < 0.01, "{half}");
+    }
+
     /// A 1 kHz stereo tone at `dbfs` (per channel, sine peak), as EBU Tech 3341 specifies them.
     fn tone(dbfs: f64, seconds: f64, rate: u32) -> Vec<Vec<f32>> {
         let x = sine(1000.0, 10f64.powf(dbfs / 20.0), 0.0, seconds, rate);

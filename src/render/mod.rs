@@ -384,6 +384,7 @@ mod tests {
     /// A render and its files, read back by the decoder.
     struct Done {
         gain_db: f64,
+        passes: usize,
         bound: Bound,
         needed: Option<Needed>,
         limiter: LimiterStats,
@@ -412,6 +413,7 @@ mod tests {
         assert_eq!(left.len(), outputs.len(), "only the deliverables are left: {left:?}");
         Ok(Done {
             gain_db: done.gain_db,
+            passes: done.passes,
             bound: done.bound,
             needed: done.needed,
             limiter: done.limiter,
@@ -558,6 +560,32 @@ mod tests {
         let lra = o.measurement.lra_lu;
         assert!(before.lra_lu - lra <= 2.0, "LRA {:.1} -> {lra:.1}", before.lra_lu);
         assert!(worst_reference_tp(&r) <= -1.0);
+    }
+
+    #[test]
+    fn predicted_limiting_lands_tracks_on_target_in_one_pass() {
+        // Five songs pushed to -12 LUFS, where the limiter costs loudness.
+        let chain = Chain::default();
+        let deliverables = float_master();
+        let mut passes = Vec::new();
+        for i in 0..5 {
+            let r = render(
+                Stereo::from_channels(song(i, 20.0, 44100)),
+                44100,
+                &spec(&chain, -12.0, &deliverables),
+            )
+            .unwrap();
+            if r.bound == Bound::Target {
+                let lufs = r.outputs[0].measurement.integrated_lufs;
+                assert!((lufs + 12.0).abs() <= LOUDNESS_TOLERANCE_LU, "song {i}: {lufs:.3} LUFS");
+                passes.push(r.passes);
+            }
+        }
+        assert!(passes.len() >= 3, "most songs reach -12 LUFS within the budget: {passes:?}");
+        assert!(
+            passes.iter().all(|&p| p <= 2) && passes.iter().filter(|&&p| p == 1).count() * 2 > passes.len(),
+            "{passes:?}"
+        );
     }
 
     #[test]
