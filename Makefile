@@ -28,13 +28,15 @@ test:
 
 # Criterion benches per DSP stage and the whole chain; the whole-album
 # benchmark (realtime factor, peak RSS, side by side with ffmpeg-normalize when
-# installed; ALBUM=path/to/album.yaml for your own music); the realtime factor
+# installed and the decode floor; ALBUM=path/to/album.yaml for your own music),
+# and on a real hi-res album when Debian's wesnoth-1.16-music is installed; the realtime factor
 # of `lathe analyze` (ANALYZE_DIR=...); peak memory of a 16-stem x 8 min track,
 # and against track length (10 min to 3 h, 48 and 96 kHz) and count (20, 200)
 # (needs GNU time: apt-get install time).
 bench:
 	$(CARGO) bench
 	python3 benches/album-bench.py
+	if [ -d /usr/share/games/wesnoth/1.16/data/core/music ]; then HIRES=1 python3 benches/album-bench.py; fi
 	bash benches/analyze-speed.sh
 	bash benches/stems-memory.sh
 	bash benches/memory.sh
