@@ -145,3 +145,186 @@ mod tests {
         assert!(!path.exists());
     }
 }
+
+/// A run of a sparse spill: frames at zero, or frames of values.
+pub enum Run<'a> {
+    Zeros(usize),
+    Values(&'a [f32]),
+}
+
+/// A one-channel spill that stores only values above a floor: runs of
+/// zeros (anything at or under the floor) and the values between them, as
+/// `[zeros: u32][count: u32][count × f32]` segments. The limiter's peak
+/// envelope is mostly under its floor, where the limiter never reads it.
+pub struct SparseWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    floor: f32,
+    zeros: u32,
+    values: Vec<f32>,
+    frames: usize,
+}
+
+/// A finished sparse spill.
+pub struct Sparse {
+    path: PathBuf,
+    frames: usize,
+}
+
+/// Values per segment, at most.
+const SEGMENT: usize = 4096;
+
+impl SparseWriter {
+    pub fn create(path: &Path, floor: f32) -> Result<SparseWriter> {
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::output(path, e))?;
+        Ok(SparseWriter {
+            path: path.to_path_buf(),
+            out: BufWriter::with_capacity(BUFFER_BYTES, file),
+            floor,
+            zeros: 0,
+            values: Vec::with_capacity(SEGMENT),
+            frames: 0,
+        })
+    }
+
+    pub fn write(&mut self, x: &[f32]) -> Result<()> {
+        for &v in x {
+            if v <= self.floor {
+                if !self.values.is_empty() || self.zeros == u32::MAX {
+                    self.segment()?;
+                }
+                self.zeros += 1;
+            } else {
+                self.values.push(v);
+                if self.values.len() == SEGMENT {
+                    self.segment()?;
+                }
+            }
+        }
+        self.frames += x.len();
+        Ok(())
+    }
+
+    fn segment(&mut self) -> Result<()> {
+        let mut bytes = Vec::with_capacity(8 + 4 * self.values.len());
+        bytes.extend_from_slice(&self.zeros.to_le_bytes());
+        bytes.extend_from_slice(&(self.values.len() as u32).to_le_bytes());
+        for v in &self.values {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        self.out.write_all(&bytes).map_err(|e| Error::output(&self.path, e))?;
+        (self.zeros, self.values) = (0, Vec::with_capacity(SEGMENT));
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<Sparse> {
+        if self.zeros > 0 || !self.values.is_empty() {
+            self.segment()?;
+        }
+        let SparseWriter { path, out, frames, .. } = self;
+        out.into_inner().map_err(|e| Error::output(&path, e.into_error()))?;
+        Ok(Sparse { path, frames })
+    }
+}
+
+impl Sparse {
+    pub fn reader(&self) -> Result<SparseReader<'_>> {
+        let file = File::open(&self.path).map_err(|e| Error::output(&self.path, e))?;
+        Ok(SparseReader {
+            spill: self,
+            input: BufReader::with_capacity(BUFFER_BYTES, file),
+            zeros: 0,
+            values: Vec::new(),
+            at: 0,
+            left: self.frames,
+        })
+    }
+}
+
+impl Drop for Sparse {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// A sparse spill read as runs.
+pub struct SparseReader<'a> {
+    spill: &'a Sparse,
+    input: BufReader<File>,
+    /// The segment being read: zeros still to hand out, then its values from `at`.
+    zeros: usize,
+    values: Vec<f32>,
+    at: usize,
+    left: usize,
+}
+
+impl SparseReader<'_> {
+    /// Hands the next `frames` frames (or what is left) to `f` as runs; returns how many.
+    pub fn read(&mut self, frames: usize, mut f: impl FnMut(Run)) -> Result<usize> {
+        let want = frames.min(self.left);
+        let mut done = 0;
+        while done < want {
+            if self.zeros == 0 && self.at == self.values.len() {
+                self.next_segment()?;
+            }
+            let z = self.zeros.min(want - done);
+            if z > 0 {
+                f(Run::Zeros(z));
+                (self.zeros, done) = (self.zeros - z, done + z);
+                continue;
+            }
+            let n = (self.values.len() - self.at).min(want - done);
+            f(Run::Values(&self.values[self.at..self.at + n]));
+            (self.at, done) = (self.at + n, done + n);
+        }
+        self.left -= want;
+        Ok(want)
+    }
+
+    fn next_segment(&mut self) -> Result<()> {
+        let path = &self.spill.path;
+        let mut head = [0u8; 8];
+        self.input.read_exact(&mut head).map_err(|e| Error::output(path, e))?;
+        self.zeros = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+        let n = u32::from_le_bytes(head[4..].try_into().expect("4 bytes")) as usize;
+        let mut bytes = vec![0u8; 4 * n];
+        self.input.read_exact(&mut bytes).map_err(|e| Error::output(path, e))?;
+        self.values.clear();
+        self.values.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))));
+        self.at = 0;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod sparse_tests {
+    use super::*;
+
+    #[test]
+    fn a_sparse_spill_gives_back_the_values_over_its_floor_and_zeros_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let x: Vec<f32> =
+            (0..50_000).map(|i| if (i / 700) % 5 == 0 { 0.5 + (i % 7) as f32 } else { 0.1 }).collect();
+        let mut w = SparseWriter::create(&dir.path().join("e"), 0.2).unwrap();
+        for c in x.chunks(3001) {
+            w.write(c).unwrap();
+        }
+        let s = w.finish().unwrap();
+        let mut r = s.reader().unwrap();
+        let mut got = Vec::new();
+        while r
+            .read(4096, |run| match run {
+                Run::Zeros(n) => got.resize(got.len() + n, 0.0),
+                Run::Values(v) => got.extend_from_slice(v),
+            })
+            .unwrap()
+            > 0
+        {}
+        let want: Vec<f32> = x.iter().map(|&v| if v <= 0.2 { 0.0 } else { v }).collect();
+        assert_eq!(got, want);
+    }
+}

@@ -14,7 +14,7 @@ use super::RenderSpec;
 use crate::audio::decode::Reader;
 use crate::audio::encode::{SampleFormat, WavStream};
 use crate::audio::resample;
-use crate::audio::spill::{Spill, SpillWriter};
+use crate::audio::spill::{Run, Sparse, SparseWriter, Spill, SpillWriter};
 use crate::dsp::dither::Quantizer;
 use crate::dsp::limiter::curve::{CurveStream, Tally};
 use crate::dsp::limiter::{self, LimiterSettings, LimiterStats};
@@ -31,7 +31,8 @@ pub(super) const BLOCK: usize = 1 << 16;
 /// exact above `floor`, so it serves every pass whose limiter threshold (in
 /// premaster units: ceiling less margin less gain) stays above that floor.
 struct Envelope {
-    spill: Spill,
+    /// Only the values over `floor` are stored: the limiter reads no others.
+    spill: Sparse,
     floor: f32,
     /// The premaster's true peak where it is above `floor` (the envelope
     /// is exact there), else `floor`: never under the true peak.
@@ -131,7 +132,7 @@ impl Branch {
             self.envelope = None; // its file's name is reused
             let floor = limiter::envelope_floor(lim, gain_db + SPAN_DB);
             let path = self.scratch.join(format!("envelope-{}", self.sample_rate));
-            let mut out = SpillWriter::create(&path, 1)?;
+            let mut out = SparseWriter::create(&path, floor)?;
             let mut stream = EnvelopeStream::new(2, floor);
             let (mut reader, mut block, mut env) =
                 (self.pre.reader()?, vec![Vec::new(), Vec::new()], Vec::new());
@@ -140,12 +141,12 @@ impl Branch {
                 env.clear();
                 stream.feed(&[&block[0], &block[1]], &mut env);
                 peak_bound = env.iter().fold(peak_bound, |m, &v| m.max(v));
-                out.write(&[&env])?;
+                out.write(&env)?;
             }
             env.clear();
             stream.finish(&mut env);
             peak_bound = env.iter().fold(peak_bound, |m, &v| m.max(v));
-            out.write(&[&env])?;
+            out.write(&env)?;
             self.envelope = Some(Envelope { spill: out.finish()?, floor, peak_bound });
         }
         Ok(self.envelope.as_ref().expect("just made"))
@@ -165,10 +166,12 @@ impl Branch {
         let rate = self.sample_rate;
         let env = self.envelope(lim, gain_db)?;
         let (mut curve, mut tally) = (CurveStream::new(lim, rate, gain_db), Tally::new(rate));
-        let (mut reader, mut block, mut out) = (env.spill.reader()?, vec![Vec::new()], Vec::new());
-        while reader.read(&mut block, BLOCK)? > 0 {
+        let (mut reader, mut out) = (env.spill.reader()?, Vec::new());
+        loop {
             out.clear();
-            curve.feed(&block[0], &mut out);
+            if reader.read(BLOCK, |run| feed_curve(&mut curve, run, &mut out))? == 0 {
+                break;
+            }
             tally.feed(&out);
         }
         out.clear();
@@ -219,20 +222,19 @@ impl Branch {
         let env = self.envelope.as_ref().expect("just made");
         let (mut curve, mut tally) = (CurveStream::new(&lim, rate, gain_db), Tally::new(rate));
         let (mut pre_reader, mut env_reader) = (self.pre.reader()?, env.spill.reader()?);
-        let (mut pre, mut env_block) = (vec![Vec::new(), Vec::new()], vec![Vec::new()]);
+        let mut pre = vec![Vec::new(), Vec::new()];
         // Premaster frames waiting for their curve (the limiter's latency).
         let mut waiting: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
         let (mut gains, mut y) = (Vec::new(), [Vec::new(), Vec::new()]);
         let g = math::powf(10f64, gain_db / 20.0);
         loop {
             let n = pre_reader.read(&mut pre, BLOCK)?;
-            env_reader.read(&mut env_block, BLOCK)?;
             gains.clear();
+            env_reader.read(BLOCK, |run| feed_curve(&mut curve, run, &mut gains))?;
             if n == 0 {
                 let c = std::mem::replace(&mut curve, CurveStream::new(&lim, rate, gain_db));
                 c.finish(&mut gains);
             } else {
-                curve.feed(&env_block[0], &mut gains);
                 for (w, p) in waiting.iter_mut().zip(&pre) {
                     w.extend_from_slice(p);
                 }
@@ -328,6 +330,14 @@ impl Candidate {
             energies: meter.into_energies(),
             full_scale_samples: full_scale,
         })
+    }
+}
+
+/// A run of the spilled envelope into the curve.
+fn feed_curve(curve: &mut CurveStream, run: Run, out: &mut Vec<f32>) {
+    match run {
+        Run::Zeros(n) => curve.feed_zeros(n, out),
+        Run::Values(v) => curve.feed(v, out),
     }
 }
 

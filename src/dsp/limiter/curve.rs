@@ -146,6 +146,21 @@ impl CurveStream {
         }
     }
 
+    /// `n` frames of an envelope at zero (under any threshold): after the
+    /// frames that bring the curve to rest, 0 dB without per-frame work.
+    pub fn feed_zeros(&mut self, mut n: usize, out: &mut Vec<f32>) {
+        while n > 0 && !self.at_rest() {
+            self.push_required(0.0, out);
+            n -= 1;
+        }
+        if n > 0 {
+            self.pushed += n as isize;
+            self.out += n as isize;
+            self.deque[0].0 = self.pushed - 1 - self.back as isize;
+            out.resize(out.len() + n, 0.0);
+        }
+    }
+
     /// The steady state between gain reductions: outputs are being made
     /// (past the padding), the window holds only a zero, and the release and
     /// both averages are at 0.
@@ -326,6 +341,48 @@ impl Tally {
             seconds_over_3db: seconds(self.over[1]),
             seconds_over_6db: seconds(self.over[2]),
             gain_reduction_db: self.series.finished(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::limiter::{envelope_floor, gain_curve_db, peak_envelope};
+
+    #[test]
+    fn an_envelope_fed_in_blocks_and_runs_of_zeros_makes_the_curve_of_the_whole() {
+        let song = lathe_synth::Song { seconds: 6.0, ..lathe_synth::sample_album_songs()[3].clone() };
+        let x = lathe_synth::render(&song, 44100).to_vec();
+        let settings = LimiterSettings::default();
+        let gain = 16.0;
+        let floor = envelope_floor(&settings, gain + 2.0);
+        let env = peak_envelope(&[&x[0], &x[1]], floor);
+        let whole = gain_curve_db(&settings, 44100, &env, gain);
+        assert!(whole.iter().any(|&g| g < -1.0), "the song is limited at +{gain} dB");
+        for block in [1000, 4096, 65536] {
+            let mut s = CurveStream::new(&settings, 44100, gain);
+            let mut out = Vec::new();
+            for b in env.chunks(block) {
+                // Under the floor as zeros, in runs, as the sparse spill gives them back.
+                let mut run = Vec::new();
+                for &v in b {
+                    if v <= floor {
+                        if !run.is_empty() {
+                            s.feed(&run, &mut out);
+                            run.clear();
+                        }
+                        s.feed_zeros(1, &mut out);
+                    } else {
+                        run.push(v);
+                    }
+                }
+                s.feed(&run, &mut out);
+            }
+            s.finish(&mut out);
+            assert_eq!(out.len(), whole.len());
+            let differ = out.iter().zip(&whole).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+            assert_eq!(differ, 0, "blocks of {block}: {differ} values differ");
         }
     }
 }
