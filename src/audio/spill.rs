@@ -13,6 +13,37 @@ use crate::error::{Error, Result};
 
 const BUFFER_BYTES: usize = 1 << 20;
 
+/// A scratch file: created new, read back buffered, removed when dropped.
+struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    fn create(path: &Path) -> Result<(Scratch, BufWriter<File>)> {
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::output(path, e))?;
+        Ok((Scratch { path: path.to_path_buf() }, BufWriter::with_capacity(BUFFER_BYTES, file)))
+    }
+
+    fn open(&self) -> Result<BufReader<File>> {
+        let file = File::open(&self.path).map_err(|e| self.error(e))?;
+        Ok(BufReader::with_capacity(BUFFER_BYTES, file))
+    }
+
+    fn error(&self, e: std::io::Error) -> Error {
+        Error::output(&self.path, e)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 /// A spill being written.
 pub struct SpillWriter {
     spill: Spill,
@@ -22,7 +53,7 @@ pub struct SpillWriter {
 
 /// A finished spill: `frames` frames of `channels` channels.
 pub struct Spill {
-    path: PathBuf,
+    file: Scratch,
     channels: usize,
     frames: usize,
 }
@@ -30,16 +61,8 @@ pub struct Spill {
 impl SpillWriter {
     /// Creates a new spill file at `path` (which must not exist).
     pub fn create(path: &Path, channels: usize) -> Result<SpillWriter> {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| Error::output(path, e))?;
-        Ok(SpillWriter {
-            spill: Spill { path: path.to_path_buf(), channels, frames: 0 },
-            out: BufWriter::with_capacity(BUFFER_BYTES, file),
-            bytes: Vec::new(),
-        })
+        let (file, out) = Scratch::create(path)?;
+        Ok(SpillWriter { spill: Spill { file, channels, frames: 0 }, out, bytes: Vec::new() })
     }
 
     /// Appends a block (one slice per channel, of equal length).
@@ -52,14 +75,14 @@ impl SpillWriter {
                 self.bytes.extend_from_slice(&c[i].to_le_bytes());
             }
         }
-        self.out.write_all(&self.bytes).map_err(|e| Error::output(&self.spill.path, e))?;
+        self.out.write_all(&self.bytes).map_err(|e| self.spill.file.error(e))?;
         self.spill.frames += frames;
         Ok(())
     }
 
     pub fn finish(self) -> Result<Spill> {
         let SpillWriter { spill, out, .. } = self;
-        out.into_inner().map_err(|e| Error::output(&spill.path, e.into_error()))?;
+        out.into_inner().map_err(|e| spill.file.error(e.into_error()))?;
         Ok(spill)
     }
 }
@@ -71,19 +94,7 @@ impl Spill {
 
     /// Reads the spill from its start.
     pub fn reader(&self) -> Result<SpillReader<'_>> {
-        let file = File::open(&self.path).map_err(|e| Error::output(&self.path, e))?;
-        Ok(SpillReader {
-            spill: self,
-            input: BufReader::with_capacity(BUFFER_BYTES, file),
-            left: self.frames,
-            bytes: Vec::new(),
-        })
-    }
-}
-
-impl Drop for Spill {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        Ok(SpillReader { spill: self, input: self.file.open()?, left: self.frames, bytes: Vec::new() })
     }
 }
 
@@ -101,7 +112,7 @@ impl SpillReader<'_> {
         let n = max.min(self.left);
         let ch = self.spill.channels;
         self.bytes.resize(n * ch * 4, 0);
-        self.input.read_exact(&mut self.bytes).map_err(|e| Error::output(&self.spill.path, e))?;
+        self.input.read_exact(&mut self.bytes).map_err(|e| self.spill.file.error(e))?;
         for (c, o) in out.iter_mut().enumerate().take(ch) {
             o.clear();
             o.extend(
@@ -157,7 +168,7 @@ pub enum Run<'a> {
 /// `[zeros: u32][count: u32][count × f32]` segments. The limiter's peak
 /// envelope is mostly under its floor, where the limiter never reads it.
 pub struct SparseWriter {
-    path: PathBuf,
+    file: Scratch,
     out: BufWriter<File>,
     floor: f32,
     zeros: u32,
@@ -167,7 +178,7 @@ pub struct SparseWriter {
 
 /// A finished sparse spill.
 pub struct Sparse {
-    path: PathBuf,
+    file: Scratch,
     frames: usize,
 }
 
@@ -176,19 +187,8 @@ const SEGMENT: usize = 4096;
 
 impl SparseWriter {
     pub fn create(path: &Path, floor: f32) -> Result<SparseWriter> {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| Error::output(path, e))?;
-        Ok(SparseWriter {
-            path: path.to_path_buf(),
-            out: BufWriter::with_capacity(BUFFER_BYTES, file),
-            floor,
-            zeros: 0,
-            values: Vec::with_capacity(SEGMENT),
-            frames: 0,
-        })
+        let (file, out) = Scratch::create(path)?;
+        Ok(SparseWriter { file, out, floor, zeros: 0, values: Vec::with_capacity(SEGMENT), frames: 0 })
     }
 
     pub fn write(&mut self, x: &[f32]) -> Result<()> {
@@ -216,7 +216,7 @@ impl SparseWriter {
         for v in &self.values {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
-        self.out.write_all(&bytes).map_err(|e| Error::output(&self.path, e))?;
+        self.out.write_all(&bytes).map_err(|e| self.file.error(e))?;
         (self.zeros, self.values) = (0, Vec::with_capacity(SEGMENT));
         Ok(())
     }
@@ -225,29 +225,22 @@ impl SparseWriter {
         if self.zeros > 0 || !self.values.is_empty() {
             self.segment()?;
         }
-        let SparseWriter { path, out, frames, .. } = self;
-        out.into_inner().map_err(|e| Error::output(&path, e.into_error()))?;
-        Ok(Sparse { path, frames })
+        let SparseWriter { file, out, frames, .. } = self;
+        out.into_inner().map_err(|e| file.error(e.into_error()))?;
+        Ok(Sparse { file, frames })
     }
 }
 
 impl Sparse {
     pub fn reader(&self) -> Result<SparseReader<'_>> {
-        let file = File::open(&self.path).map_err(|e| Error::output(&self.path, e))?;
         Ok(SparseReader {
             spill: self,
-            input: BufReader::with_capacity(BUFFER_BYTES, file),
+            input: self.file.open()?,
             zeros: 0,
             values: Vec::new(),
             at: 0,
             left: self.frames,
         })
-    }
-}
-
-impl Drop for Sparse {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
     }
 }
 
@@ -286,13 +279,13 @@ impl SparseReader<'_> {
     }
 
     fn next_segment(&mut self) -> Result<()> {
-        let path = &self.spill.path;
+        let file = &self.spill.file;
         let mut head = [0u8; 8];
-        self.input.read_exact(&mut head).map_err(|e| Error::output(path, e))?;
+        self.input.read_exact(&mut head).map_err(|e| file.error(e))?;
         self.zeros = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
         let n = u32::from_le_bytes(head[4..].try_into().expect("4 bytes")) as usize;
         let mut bytes = vec![0u8; 4 * n];
-        self.input.read_exact(&mut bytes).map_err(|e| Error::output(path, e))?;
+        self.input.read_exact(&mut bytes).map_err(|e| file.error(e))?;
         self.values.clear();
         self.values.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))));
         self.at = 0;

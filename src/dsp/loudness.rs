@@ -194,8 +194,6 @@ pub struct Meter {
     short_term_max: f64,
     short_term: Series,
     momentary: Series,
-    /// The block energies came measured already: feed only the reference.
-    prefilled: bool,
 }
 
 /// Blocks in the short-term (3 s) and momentary (400 ms) windows.
@@ -224,19 +222,7 @@ impl Meter {
             short_term_max: f64::NEG_INFINITY,
             short_term: Series::new(HOP_S, Reduce::PowerMean),
             momentary: Series::new(HOP_S, Reduce::PowerMean),
-            prefilled: false,
         }
-    }
-
-    /// A reference meter for samples whose block energies were already
-    /// measured (the render loop measures them to find its gain): only
-    /// `ebur128` reads the samples again.
-    pub fn with_reference_from(energies: BlockEnergies, channels: usize, sample_rate: u32) -> Result<Self> {
-        let mut m = Meter::with_reference(channels, sample_rate)?;
-        m.energies = energies;
-        m.prefilled = true;
-        m.take_readings();
-        Ok(m)
     }
 
     /// The block meter with `ebur128` beside it as the meter of record.
@@ -256,10 +242,8 @@ impl Meter {
             }
         }
         self.frames += channels.first().map_or(0, |c| c.len()) as u64;
-        if !self.prefilled {
-            self.energies.feed(channels);
-            self.take_readings();
-        }
+        self.energies.feed(channels);
+        self.take_readings();
         Ok(())
     }
 
@@ -308,6 +292,7 @@ impl Meter {
 
     /// The reference meter's gating state, for [`pooled_loudness`]
     /// (`None` unless made [`with_reference`](Meter::with_reference)).
+    #[cfg(test)]
     pub fn into_reference(self) -> Option<EbuR128> {
         self.ebu
     }
@@ -341,8 +326,10 @@ pub fn integrated(channels: &[Vec<f32>], sample_rate: u32) -> f64 {
     e.integrated()
 }
 
-/// Album loudness: integrated loudness gated over the union of every track's
-/// gating blocks (not an average of the tracks' values), and the pooled LRA.
+/// Album loudness by `ebur128`, pooled over every track's gating state: the
+/// reference the tests hold [`BlockEnergies::pooled_integrated`] (which
+/// steers the album pass) against.
+#[cfg(test)]
 pub fn pooled_loudness<'a>(states: impl IntoIterator<Item = &'a EbuR128> + Clone) -> Result<(f64, f64)> {
     let i = EbuR128::loudness_global_multiple(states.clone().into_iter()).map_err(meter_error)?;
     let lra = EbuR128::loudness_range_multiple(states).map_err(meter_error)?;

@@ -87,6 +87,8 @@ struct Lane {
     energies: BlockEnergies,
     file: WavStream,
     path: PathBuf,
+    /// The block as this deliverable stores it.
+    samples: [Vec<f32>; 2],
 }
 
 impl Branch {
@@ -201,6 +203,7 @@ impl Branch {
                 energies: BlockEnergies::new(2, self.sample_rate),
                 file: WavStream::create(&path, self.sample_rate, 2, d.format, frames)?,
                 path,
+                samples: [Vec::new(), Vec::new()],
             });
         }
         Ok(lanes)
@@ -267,13 +270,16 @@ impl Branch {
 
 impl Lane {
     fn feed(&mut self, y: &[Vec<f32>; 2]) -> Result<()> {
-        let mut q = [y[0].clone(), y[1].clone()];
+        for (q, y) in self.samples.iter_mut().zip(y) {
+            q.clear();
+            q.extend_from_slice(y);
+        }
         if self.format != SampleFormat::Float32 {
-            for (qc, quantizer) in q.iter_mut().zip(&mut self.quantizers) {
-                quantizer.process(qc);
+            for (q, quantizer) in self.samples.iter_mut().zip(&mut self.quantizers) {
+                quantizer.process(q);
             }
         }
-        let views = [q[0].as_slice(), q[1].as_slice()];
+        let views = [self.samples[0].as_slice(), self.samples[1].as_slice()];
         self.energies.feed(&views);
         self.file.write(&views)
     }
