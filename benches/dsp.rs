@@ -21,7 +21,7 @@ use lathe::dsp::limiter::{self, LimiterSettings};
 use lathe::dsp::loudness;
 use lathe::dsp::{oversample, spectrum, stereo};
 use lathe::manifest::{Chain, Deliverable, SampleFormat};
-use lathe::pipeline::{RenderFiles, RenderSpec, render};
+use lathe::pipeline::{Prepared, RenderFiles, RenderSpec, render};
 
 const RATE: u32 = 44100;
 
@@ -109,7 +109,8 @@ fn render_once(x: &[Vec<f32>], spec: &RenderSpec) -> lathe::pipeline::Rendered {
         at = end;
         Ok(n)
     };
-    render(&mut read, RATE, spec, &RenderFiles { scratch: dir.path(), outputs: &outputs }).unwrap()
+    let prepared = Prepared::from_reader(&mut read, RATE, spec.chain, spec.deliverables, dir.path()).unwrap();
+    render(&prepared, spec, &RenderFiles { scratch: dir.path(), outputs: &outputs }).unwrap()
 }
 
 fn chain(c: &mut Criterion) {

@@ -51,10 +51,6 @@ pub enum Error {
     /// Rendering failed in a way that is not the input's fault.
     #[error("{0}")]
     Render(String),
-
-    /// An input changed while lathe was mastering it.
-    #[error("{}: changed while lathe was mastering it (its samples differ from the analysis); nothing was committed: run again once it is final", path.display())]
-    Changed { path: PathBuf },
 }
 
 impl Error {
@@ -74,7 +70,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Manifest(_) | Error::Audio { .. } | Error::Usage(_) | Error::Io { .. } => 2,
-            Error::Render(_) | Error::Changed { .. } => 2,
+            Error::Render(_) => 2,
             Error::Output { .. } => 3,
         }
     }

@@ -42,6 +42,7 @@ pub fn coefficients(sample_rate: u32) -> [Coefficients; 2] {
 
 /// Weighted energy of consecutive blocks, all channels summed with weight 1
 /// (left, right, or a single channel, as BS.1770 weights them).
+#[derive(Clone)]
 pub struct Blocks {
     stages: [Coefficients; 2],
     /// Direct form II transposed state: `[stage][channel] = (s1, s2)`.

@@ -44,6 +44,7 @@ impl Measurement {
 /// K-weighted energy of every [`HOP_S`] block of a programme, fed in any
 /// lengths: what momentary, short-term and gated integrated loudness are
 /// computed from, each block summed once.
+#[derive(Clone)]
 pub struct BlockEnergies {
     filter: Blocks,
     hop: usize,

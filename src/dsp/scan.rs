@@ -50,6 +50,10 @@ impl ClipDetector {
     pub fn feed<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
         let len = channels.first().map_or(0, |c| c.as_ref().len());
         for (c, ch) in channels.iter().enumerate().take(self.open.len()) {
+            // Most blocks hold no full-scale sample: one bound, no runs.
+            if self.open[c].is_none() && max_abs(ch.as_ref()) < FULL_SCALE {
+                continue;
+            }
             for (i, &x) in ch.as_ref().iter().enumerate() {
                 let full = x.abs() >= FULL_SCALE;
                 match self.open[c] {
@@ -77,6 +81,19 @@ impl ClipDetector {
         self.runs.sort();
         (self.count, self.runs)
     }
+}
+
+/// The largest magnitude of `x` (0 for none), in a form that vectorizes.
+fn max_abs(x: &[f32]) -> f32 {
+    let mut m = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            m[k] = m[k].max(c[k].abs());
+        }
+    }
+    rest.iter().fold(m.iter().fold(0f32, |a, &b| a.max(b)), |a, v| a.max(v.abs()))
 }
 
 /// Sample-level facts about a premaster.
@@ -144,14 +161,19 @@ impl Scanner {
         self.peak.to_bits() >> NEAR_SHIFT
     }
 
-    fn count_near(&mut self, x: f32) {
-        let a = x.abs();
+    /// Raises the peak to `a` (if higher), moving the bins down under it.
+    fn raise_peak(&mut self, a: f32) {
         if a > self.peak {
             let shift = ((a.to_bits() >> NEAR_SHIFT) - self.top_bin()).min(NEAR_BINS) as usize;
             self.near.drain(..shift);
             self.near.resize(NEAR_BINS as usize, 0);
             self.peak = a;
         }
+    }
+
+    fn count_near(&mut self, x: f32) {
+        let a = x.abs();
+        self.raise_peak(a);
         let below = self.top_bin() - (a.to_bits() >> NEAR_SHIFT);
         if below < NEAR_BINS {
             self.near[(NEAR_BINS - 1 - below) as usize] += 1;
@@ -165,16 +187,24 @@ impl Scanner {
         for (sum, ch) in self.sums.iter_mut().zip(channels) {
             *sum += ch.as_ref().iter().map(|&x| x as f64).sum::<f64>();
         }
+        // The peak is raised to the block's first: the counts are of the
+        // final peak's bins whatever the order, and samples under the lowest
+        // bin are passed by on one comparison.
+        let block_peak = channels.iter().fold(0f32, |m, c| m.max(max_abs(c.as_ref())));
+        self.raise_peak(block_peak);
+        let lowest = f32::from_bits((self.top_bin().saturating_sub(NEAR_BINS - 1)) << NEAR_SHIFT);
         for ch in channels {
             for &x in ch.as_ref() {
-                self.count_near(x);
+                if x.abs() >= lowest {
+                    self.count_near(x);
+                }
             }
         }
-        for i in 0..len {
-            if channels.iter().any(|c| c.as_ref()[i].abs() > SILENCE) {
-                let at = self.frames + i;
-                self.loud = Some(self.loud.map_or((at, at), |(f, _)| (f, at)));
-            }
+        let loud = |i: usize| channels.iter().any(|c| c.as_ref()[i].abs() > SILENCE);
+        if let Some(first) = (0..len).find(|&i| loud(i)) {
+            let last = (first..len).rev().find(|&i| loud(i)).expect("first is loud");
+            let (first, last) = (self.frames + first, self.frames + last);
+            self.loud = Some(self.loud.map_or((first, last), |(f, _)| (f, last)));
         }
         if let [l, r] = channels {
             let p = &mut self.products;

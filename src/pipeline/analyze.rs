@@ -1,5 +1,9 @@
 //! Phase 1: every track decoded (stems mixed down), measured and checked
-//! against the premaster brief, before anything is written.
+//! against the premaster brief, before anything is committed. For `master`,
+//! the same pass runs the chain's pre-gain stages into scratch files in the
+//! staging folder ([`render::Prepare`]), so a track is decoded once.
+
+use std::path::{Path, PathBuf};
 
 use crate::audio::SourceFormat;
 use crate::audio::source::Source;
@@ -11,7 +15,9 @@ use crate::error::{Error, Result};
 use crate::manifest::{Album, Track, TrackSource};
 use crate::progress::Progress;
 use crate::qc::{self, Check, Thresholds};
+use crate::render::{self, Prepared};
 
+use super::commit::Staging;
 use super::display_path;
 use super::schedule::{input_bytes, longest_first, pool};
 
@@ -25,8 +31,33 @@ pub struct Analysis {
     /// For a stems track: what each stem brought.
     pub stems: Option<Vec<StemFacts>>,
     pub spectrum: Spectrum,
-    /// Of the decoded samples: the master phase refuses an input that changed.
-    pub fingerprint: u64,
+    /// For `master`: the premaster through the chain's pre-gain stages,
+    /// spilled at each output rate, what every render reads.
+    pub(super) prepared: Option<Preparation>,
+}
+
+/// A track's prepared premaster and the scratch folder its files are in
+/// (removed with it).
+pub(super) struct Preparation {
+    pub prepared: Prepared,
+    pub scratch: ScratchDir,
+}
+
+/// A track's scratch folder in the staging folder, removed when dropped.
+pub(super) struct ScratchDir(pub PathBuf);
+
+impl ScratchDir {
+    fn create(staging: &Staging, track: &Track) -> Result<ScratchDir> {
+        let dir = staging.path(Path::new(&format!(".render-{:03}", track.number)))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
+        Ok(ScratchDir(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Opens a track's audio as a stream of stereo blocks: a mix, or its stems summed.
@@ -37,16 +68,34 @@ pub(super) fn open_source(track: &Track, th: &Thresholds) -> Result<Source> {
     }
 }
 
-/// Phase 1 for one track, a block at a time.
-fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analysis> {
+/// Phase 1 for one track, a block at a time; with `staging`, prepared for
+/// the render too.
+fn analyze_track(
+    album: &Album,
+    track: &Track,
+    th: &Thresholds,
+    staging: Option<&Staging>,
+) -> Result<Analysis> {
     let input = track.inputs()[0];
     let mut source = open_source(track, th)?;
-    let mut survey = Survey::new(2, source.format().sample_rate, th.min_clip_run());
+    let rate = source.format().sample_rate;
+    let mut survey = Survey::new(2, rate, th.min_clip_run());
+    let mut prepare = match staging {
+        Some(staging) => {
+            let scratch = ScratchDir::create(staging, track)?;
+            Some((render::Prepare::new(&track.chain, rate, &album.deliverables, &scratch.0)?, scratch))
+        }
+        None => None,
+    };
     let mut block = [Vec::new(), Vec::new()];
     while source.read(&mut block)? > 0 {
         survey
             .feed(&[&block[0], &block[1]])
             .map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
+        if let Some((p, _)) = prepare.as_mut() {
+            let [l, r] = &mut block;
+            p.feed(l, r)?;
+        }
     }
     let format = source.format().clone();
     let stems = source.finish();
@@ -62,6 +111,10 @@ fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analys
         };
         return Err(Error::audio(what, c.message.clone()));
     }
+    let prepared = match prepare {
+        Some((p, scratch)) => Some(Preparation { prepared: p.finish()?, scratch }),
+        None => None,
+    };
     Ok(Analysis {
         format,
         measurement: found.measurement,
@@ -69,18 +122,28 @@ fn analyze_track(album: &Album, track: &Track, th: &Thresholds) -> Result<Analys
         checks,
         stems: stems.map(|(f, _)| f),
         spectrum: found.spectrum,
-        fingerprint: found.fingerprint,
+        prepared,
     })
 }
 
 /// Phase 1: analyze every track. The first error in track order wins.
 pub fn analyze(album: &Album, jobs: usize, progress: &Progress) -> Result<Vec<Analysis>> {
+    analyze_into(album, jobs, progress, None)
+}
+
+/// Phase 1, with every track prepared for the render in `staging` when given.
+pub(super) fn analyze_into(
+    album: &Album,
+    jobs: usize,
+    progress: &Progress,
+    staging: Option<&Staging>,
+) -> Result<Vec<Analysis>> {
     let th = &album.qc.thresholds;
     let bar = progress.phase("analyze", album.tracks.len());
     let weights: Vec<f64> = album.tracks.iter().map(input_bytes).collect();
     let results = longest_first(&pool(jobs)?, &weights, |i| {
         let t = &album.tracks[i];
-        let r = analyze_track(album, t, th);
+        let r = analyze_track(album, t, th, staging);
         bar.done(&t.title);
         r
     });

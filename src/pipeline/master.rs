@@ -1,17 +1,16 @@
-//! Phase 3 for one track: decode again (refusing an input that changed),
-//! render every deliverable within its bounds, write them into the staging
-//! folder, and keep what the report needs.
+//! Phase 3 for one track: render the premaster phase 1 prepared to every
+//! deliverable within its bounds, write them into the staging folder, and
+//! keep what the report needs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::analyze::{Analysis, open_source};
+use super::analyze::Analysis;
 use super::commit::Staging;
 use crate::dsp::compressor::CompressorStats;
 use crate::dsp::limiter::LimiterStats;
 use crate::dsp::loudness::{BlockEnergies, Measurement};
 use crate::dsp::spectrum::Spectrum;
-use crate::dsp::survey::Fingerprint;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::manifest::{Album, Track};
 use crate::render::{self, Bound, Needed, RenderFiles, RenderSpec};
 
@@ -59,8 +58,7 @@ pub(super) fn master_track(
     paths: &[PathBuf],
     staging: &Staging,
 ) -> Result<Mastered> {
-    let mut source = open_source(track, &album.qc.thresholds)?;
-    let sample_rate = source.format().sample_rate;
+    let prep = analysis.prepared.as_ref().expect("phase 1 prepared every track for the render");
     let spec = RenderSpec {
         chain: &track.chain,
         target_lufs,
@@ -70,22 +68,8 @@ pub(super) fn master_track(
         seed: track_seed(track),
     };
     let outputs: Vec<PathBuf> = paths.iter().map(|rel| staging.path(rel)).collect::<Result<_>>()?;
-    let scratch = staging.path(Path::new(&format!(".render-{:03}", track.number)))?;
-    std::fs::create_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
-    // The samples must be the ones phase 1 analyzed: checked at the end of the stream.
-    let (mut fingerprint, mut frames) = (Fingerprint::new(2), 0u64);
-    let mut read = |block: &mut [Vec<f32>; 2]| -> Result<usize> {
-        let n = source.read(block)?;
-        fingerprint.feed(block);
-        frames += n as u64;
-        if n == 0 && fingerprint.finish(frames) != analysis.fingerprint {
-            return Err(Error::Changed { path: track.inputs()[0].to_path_buf() });
-        }
-        Ok(n)
-    };
-    let rendered =
-        render::render(&mut read, sample_rate, &spec, &RenderFiles { scratch: &scratch, outputs: &outputs });
-    let _ = std::fs::remove_dir_all(&scratch);
+    let files = RenderFiles { scratch: &prep.scratch.0, outputs: &outputs };
+    let rendered = render::render(&prep.prepared, &spec, &files);
     let rendered = rendered?;
     Ok(Mastered {
         target_lufs,

@@ -27,7 +27,7 @@ use crate::manifest::Album;
 use crate::progress::Progress;
 use crate::report::{Report, ReportFormat};
 
-pub use crate::render::{Bound, Needed, RenderFiles, RenderSpec, Rendered, render};
+pub use crate::render::{Bound, Needed, Prepared, RenderFiles, RenderSpec, Rendered, render};
 pub use analyze::{Analysis, analyze};
 pub use commit::abandon_live_staging;
 pub use preflight::preflight;
@@ -57,9 +57,9 @@ pub fn out_dir(album: &Album, opts: &MasterOptions) -> PathBuf {
 pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Result<(Report, PathBuf)> {
     let out = out_dir(album, opts);
     let paths = preflight::output_paths(album);
-    let analyses = analyze(album, opts.jobs, progress)?;
     preflight(album, &out, &opts.reports)?;
     let staging = commit::Staging::begin(&out)?;
+    let analyses = analyze::analyze_into(album, opts.jobs, progress, Some(&staging))?;
     let pool = schedule::pool(opts.jobs)?;
     let (mastered, plan) = album::master_album(album, &analyses, &paths, &staging, &pool, progress)?;
     let report = report::build(album, &paths, &analyses, &mastered, &plan)?;

@@ -10,11 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::RenderSpec;
+use super::{Prepared, RenderSpec};
 use crate::audio::decode::Reader;
 use crate::audio::encode::{SampleFormat, WavStream};
-use crate::audio::resample;
-use crate::audio::spill::{Run, Sparse, SparseWriter, Spill, SpillWriter};
+use crate::audio::spill::{Run, Sparse, SparseWriter, Spill};
 use crate::dsp::dither::Quantizer;
 use crate::dsp::limiter::curve::{CurveStream, Tally};
 use crate::dsp::limiter::{self, LimiterSettings, LimiterStats};
@@ -49,9 +48,9 @@ const SPAN_DB: f64 = 2.0;
 /// (spilled once), and its peak envelope. Limiting at the rate that is
 /// written holds the ceiling where it is measured, with no second limiter
 /// after a resampler.
-pub(super) struct Branch {
+pub(super) struct Branch<'a> {
     sample_rate: u32,
-    pre: Rc<Spill>,
+    pre: &'a Spill,
     envelope: Option<Envelope>,
     scratch: std::path::PathBuf,
     /// Indices into the spec's deliverables.
@@ -91,34 +90,31 @@ struct Lane {
     samples: [Vec<f32>; 2],
 }
 
-impl Branch {
-    /// One branch per distinct output rate, each with the premaster at its rate.
+impl<'a> Branch<'a> {
+    /// One branch per distinct output rate, each reading the premaster
+    /// prepared at its rate.
     pub(super) fn for_spec(
-        pre: Spill,
-        sample_rate: u32,
+        prepared: &'a Prepared,
         spec: &RenderSpec,
         scratch: &Path,
-    ) -> Result<Vec<Branch>> {
+    ) -> Result<Vec<Branch<'a>>> {
         let mut rates: Vec<(u32, Vec<usize>)> = Vec::new();
         for (i, d) in spec.deliverables.iter().enumerate() {
-            let rate = d.sample_rate.unwrap_or(sample_rate);
+            let rate = d.sample_rate.unwrap_or(prepared.sample_rate);
             match rates.iter_mut().find(|(r, _)| *r == rate) {
                 Some((_, list)) => list.push(i),
                 None => rates.push((rate, vec![i])),
             }
         }
-        let pre = Rc::new(pre);
         rates
             .into_iter()
             .map(|(rate, deliverables)| {
-                let spill = if rate == sample_rate {
-                    pre.clone()
-                } else {
-                    Rc::new(resampled(&pre, sample_rate, rate, scratch)?)
-                };
+                let pre = prepared
+                    .spill(rate)
+                    .ok_or_else(|| Error::Render(format!("the premaster was not prepared at {rate} Hz")))?;
                 Ok(Branch {
                     sample_rate: rate,
-                    pre: spill,
+                    pre,
                     envelope: None,
                     scratch: scratch.to_path_buf(),
                     deliverables,
@@ -347,23 +343,6 @@ fn feed_curve(curve: &mut CurveStream, run: Run, out: &mut Vec<f32>) {
     }
 }
 
-/// The premaster resampled to `to` Hz, spilled.
-fn resampled(pre: &Spill, from: u32, to: u32, scratch: &Path) -> Result<Spill> {
-    let mut out = SpillWriter::create(&scratch.join(format!("premaster-{to}")), 2)?;
-    let mut rs = resample::Stream::new(2, from, to)?;
-    let (mut reader, mut block, mut y) =
-        (pre.reader()?, vec![Vec::new(), Vec::new()], vec![Vec::new(), Vec::new()]);
-    while reader.read(&mut block, BLOCK)? > 0 {
-        y.iter_mut().for_each(Vec::clear);
-        rs.feed(&[&block[0], &block[1]], &mut y)?;
-        out.write(&[&y[0], &y[1]])?;
-    }
-    y.iter_mut().for_each(Vec::clear);
-    rs.finish(&mut y)?;
-    out.write(&[&y[0], &y[1]])?;
-    out.finish()
-}
-
 /// What one pass did: the limiter stats of the first deliverable's branch,
 /// the most sustained limiting any branch did (what the budget is held
 /// against; the peak budget is held in closed form), and every
@@ -389,7 +368,7 @@ impl Pass {
 /// A pass over every branch: each deliverable quantized, written to its
 /// file and its integrated loudness measured.
 pub(super) fn render_pass(
-    branches: &mut [Branch],
+    branches: &mut [Branch<'_>],
     spec: &RenderSpec,
     gain_db: f64,
     margin_db: f64,
@@ -434,7 +413,11 @@ pub(super) struct CurveWork {
     pub powers: Vec<Rc<Vec<f64>>>,
 }
 
-pub(super) fn curve_work(branches: &mut [Branch], lim: &LimiterSettings, gain_db: f64) -> Result<CurveWork> {
+pub(super) fn curve_work(
+    branches: &mut [Branch<'_>],
+    lim: &LimiterSettings,
+    gain_db: f64,
+) -> Result<CurveWork> {
     let n = branches.iter().map(|b| b.deliverables.len()).sum();
     let mut work =
         CurveWork { sustained_db: 0.0, peak_db: 0.0, powers: (0..n).map(|_| Rc::new(Vec::new())).collect() };

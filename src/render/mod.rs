@@ -16,7 +16,8 @@ mod predict;
 use std::path::{Path, PathBuf};
 
 use crate::audio::encode::Deliverable;
-use crate::audio::spill::SpillWriter;
+use crate::audio::resample;
+use crate::audio::spill::{Spill, SpillWriter};
 use crate::dsp::chain::{Chain, PreGain};
 use crate::dsp::compressor::CompressorStats;
 use crate::dsp::limiter::{Budget, LimiterSettings, LimiterStats};
@@ -114,17 +115,140 @@ impl RenderSpec<'_> {
     }
 }
 
-/// Where a render reads and writes: a folder of its own for spill files,
+/// Where a render reads and writes: a folder of its own for scratch files,
 /// and each deliverable's file (which must not exist, or be the render's own).
 pub struct RenderFiles<'a> {
     pub scratch: &'a Path,
     pub outputs: &'a [PathBuf],
 }
 
-/// Renders a stereo premaster, read a block at a time from `read` (which
-/// replaces its argument with the next block and returns its frames, 0 at
-/// the end), to every deliverable: the chain's stages before the gain, then
-/// the gain solved into the limiter, then each deliverable written.
+/// The premaster as every pass reads it: the chain's pre-gain stages run
+/// once, their output spilled at each output rate, and its K-weighted block
+/// energies (what the first gain and the first prediction start from).
+/// Made as the premaster streams by ([`Prepare`]), in phase 1, so a track is
+/// decoded once; rendered as many times as the album rule asks.
+pub struct Prepared {
+    sample_rate: u32,
+    /// One spill per distinct output rate, in the order deliverables first use it.
+    spills: Vec<(u32, Spill)>,
+    energies: BlockEnergies,
+    compressor: Option<CompressorStats>,
+}
+
+/// The pre-gain stages and the resamplers, fed a block at a time.
+pub struct Prepare {
+    sample_rate: u32,
+    stages: PreGain,
+    energies: BlockEnergies,
+    /// Per output rate: its resampler (none at the premaster's own rate) and spill.
+    lanes: Vec<(u32, Option<resample::Stream>, SpillWriter)>,
+    resampled: [Vec<f32>; 2],
+}
+
+/// The distinct output rates of `deliverables`, in the order they first appear.
+fn output_rates(deliverables: &[Deliverable], sample_rate: u32) -> Vec<u32> {
+    let mut rates = Vec::new();
+    for d in deliverables {
+        let rate = d.sample_rate.unwrap_or(sample_rate);
+        if !rates.contains(&rate) {
+            rates.push(rate);
+        }
+    }
+    rates
+}
+
+impl Prepare {
+    /// Spills into `scratch` (a folder of the render's own) for every rate
+    /// `deliverables` are written at.
+    pub fn new(
+        chain: &Chain,
+        sample_rate: u32,
+        deliverables: &[Deliverable],
+        scratch: &Path,
+    ) -> Result<Prepare> {
+        let lanes = output_rates(deliverables, sample_rate)
+            .into_iter()
+            .map(|rate| {
+                let rs =
+                    (rate != sample_rate).then(|| resample::Stream::new(2, sample_rate, rate)).transpose()?;
+                let spill = SpillWriter::create(&scratch.join(format!("premaster-{rate}")), 2)?;
+                Ok((rate, rs, spill))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Prepare {
+            sample_rate,
+            stages: PreGain::new(chain, sample_rate),
+            energies: BlockEnergies::new(2, sample_rate),
+            lanes,
+            resampled: [Vec::new(), Vec::new()],
+        })
+    }
+
+    /// The premaster's next frames (changed in place by the pre-gain stages).
+    pub fn feed(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<()> {
+        self.stages.process(left, right);
+        self.energies.feed(&[left, right]);
+        for (_, rs, spill) in &mut self.lanes {
+            match rs {
+                None => spill.write(&[left, right])?,
+                Some(rs) => {
+                    self.resampled.iter_mut().for_each(Vec::clear);
+                    rs.feed(&[left, right], &mut self.resampled)?;
+                    spill.write(&[&self.resampled[0], &self.resampled[1]])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<Prepared> {
+        let mut spills = Vec::with_capacity(self.lanes.len());
+        for (rate, rs, mut spill) in self.lanes {
+            if let Some(rs) = rs {
+                self.resampled.iter_mut().for_each(Vec::clear);
+                rs.finish(&mut self.resampled)?;
+                spill.write(&[&self.resampled[0], &self.resampled[1]])?;
+            }
+            spills.push((rate, spill.finish()?));
+        }
+        Ok(Prepared {
+            sample_rate: self.sample_rate,
+            spills,
+            compressor: self.stages.compressor_stats(),
+            energies: self.energies,
+        })
+    }
+}
+
+impl Prepared {
+    /// Prepares a premaster read a block at a time from `read` (which
+    /// replaces its argument with the next block and returns its frames, 0
+    /// at the end).
+    pub fn from_reader(
+        read: &mut dyn FnMut(&mut [Vec<f32>; 2]) -> Result<usize>,
+        sample_rate: u32,
+        chain: &Chain,
+        deliverables: &[Deliverable],
+        scratch: &Path,
+    ) -> Result<Prepared> {
+        let mut prepare = Prepare::new(chain, sample_rate, deliverables, scratch)?;
+        let mut block = [Vec::new(), Vec::new()];
+        while read(&mut block)? > 0 {
+            let [l, r] = &mut block;
+            prepare.feed(l, r)?;
+        }
+        prepare.finish()
+    }
+
+    /// The premaster at `rate`, pre-gain.
+    fn spill(&self, rate: u32) -> Option<&Spill> {
+        self.spills.iter().find(|(r, _)| *r == rate).map(|(_, s)| s)
+    }
+}
+
+/// Renders a prepared premaster to every deliverable (which must be those
+/// it was prepared for): the gain solved into the limiter, then each
+/// deliverable written.
 ///
 /// The gain is the one that puts every output within
 /// [`LOUDNESS_TOLERANCE_LU`] of the target, unless one of three bounds comes
@@ -136,30 +260,14 @@ pub struct RenderFiles<'a> {
 /// Each pass writes every deliverable's file and measures its integrated
 /// loudness; the accepted pass's files are read back and fully measured
 /// (true peak included). The sustained budget is solved on gain curves alone.
-pub fn render(
-    read: &mut dyn FnMut(&mut [Vec<f32>; 2]) -> Result<usize>,
-    sample_rate: u32,
-    spec: &RenderSpec,
-    files: &RenderFiles,
-) -> Result<Rendered> {
-    let mut stages = PreGain::new(spec.chain, sample_rate);
-    let mut energies = BlockEnergies::new(2, sample_rate);
-    let mut spill = SpillWriter::create(&files.scratch.join(format!("premaster-{sample_rate}")), 2)?;
-    let mut block = [Vec::new(), Vec::new()];
-    while read(&mut block)? > 0 {
-        let [l, r] = &mut block;
-        stages.process(l, r);
-        energies.feed(&[l, r]);
-        spill.write(&[l, r])?;
-    }
-    let compressor = stages.compressor_stats();
-    let pre_lufs = energies.integrated();
+pub fn render(prepared: &Prepared, spec: &RenderSpec, files: &RenderFiles) -> Result<Rendered> {
+    let pre_lufs = prepared.energies.integrated();
     if !pre_lufs.is_finite() {
         return Err(Error::Render("the track is silent after the chain; there is nothing to master".into()));
     }
     let mut solver = Solver {
-        basis: Basis::premaster(energies, spec.deliverables.len()),
-        branches: Branch::for_spec(spill.finish()?, sample_rate, spec, files.scratch)?,
+        basis: Basis::premaster(prepared.energies.clone(), spec.deliverables.len()),
+        branches: Branch::for_spec(prepared, spec, files.scratch)?,
         spec,
         outputs: files.outputs,
         margin_db: CEILING_MARGIN_DB,
@@ -167,6 +275,7 @@ pub fn render(
         history: Vec::new(),
         best: None,
     };
+    let compressor = prepared.compressor;
     let mut gain_db = spec.target_lufs - pre_lufs;
     for pass in 1..=MAX_PASSES {
         match solver.pass(gain_db, pass)? {
@@ -185,7 +294,7 @@ enum Step {
 
 /// The solver's state across passes.
 struct Solver<'a> {
-    branches: Vec<Branch>,
+    branches: Vec<Branch<'a>>,
     /// What the next prediction starts from: the premaster, then the last pass.
     basis: Basis,
     spec: &'a RenderSpec<'a>,
@@ -344,7 +453,7 @@ fn slope(history: &[(f64, f64)]) -> f64 {
 /// missing, less where limiting costs loudness), and the limiting its gain
 /// curve would do there.
 fn needed(
-    branches: &mut [Branch],
+    branches: &mut [Branch<'_>],
     spec: &RenderSpec,
     margin_db: f64,
     history: &[(f64, f64)],
@@ -407,8 +516,9 @@ mod tests {
             at = end;
             Ok(n)
         };
-        let done =
-            super::render(&mut read, rate, spec, &RenderFiles { scratch: dir.path(), outputs: &outputs })?;
+        let prepared = Prepared::from_reader(&mut read, rate, spec.chain, spec.deliverables, dir.path())?;
+        let done = super::render(&prepared, spec, &RenderFiles { scratch: dir.path(), outputs: &outputs })?;
+        drop(prepared);
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left.len(), outputs.len(), "only the deliverables are left: {left:?}");
         Ok(Done {
