@@ -170,7 +170,8 @@ pub enum Run<'a> {
 pub struct SparseWriter {
     file: Scratch,
     out: BufWriter<File>,
-    floor: f32,
+    /// Values at or under it are stored as zeros; `None`: only zeros (+0.0) are.
+    floor: Option<f32>,
     zeros: u32,
     values: Vec<f32>,
     frames: usize,
@@ -187,13 +188,27 @@ const SEGMENT: usize = 4096;
 
 impl SparseWriter {
     pub fn create(path: &Path, floor: f32) -> Result<SparseWriter> {
+        Self::with_floor(path, Some(floor))
+    }
+
+    /// A sparse spill that keeps every value exactly: runs of +0.0 are
+    /// stored as runs (a gain curve at rest), everything else as it is.
+    pub fn create_exact(path: &Path) -> Result<SparseWriter> {
+        Self::with_floor(path, None)
+    }
+
+    fn with_floor(path: &Path, floor: Option<f32>) -> Result<SparseWriter> {
         let (file, out) = Scratch::create(path)?;
         Ok(SparseWriter { file, out, floor, zeros: 0, values: Vec::with_capacity(SEGMENT), frames: 0 })
     }
 
     pub fn write(&mut self, x: &[f32]) -> Result<()> {
         for &v in x {
-            if v <= self.floor {
+            let zero = match self.floor {
+                Some(floor) => v <= floor,
+                None => v.to_bits() == 0,
+            };
+            if zero {
                 if !self.values.is_empty() || self.zeros == u32::MAX {
                     self.segment()?;
                 }

@@ -41,7 +41,8 @@ impl Rng {
     /// Uniform in [-0.5, 0.5).
     #[inline(always)]
     pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) - 0.5
+        // 53 bits convert exactly, and a signed conversion is one instruction.
+        (self.next_u64() >> 11) as i64 as f64 * (1.0 / (1u64 << 53) as f64) - 0.5
     }
 }
 
@@ -79,10 +80,10 @@ impl Quantizer {
 
     /// Quantizes the channel's next samples in place.
     pub fn process(&mut self, samples: &mut [f32]) {
-        let scale = self.scale;
+        let (scale, step) = (self.scale, 1.0 / self.scale); // a power of two: exact
         let (lo, hi) = (-scale, scale - 1.0);
         let rng = &mut self.rng;
-        let out = |q: f64| (q.clamp(lo, hi) / scale) as f32;
+        let out = |q: f64| (q.clamp(lo, hi) * step) as f32;
         // One loop per kind: no per-sample branching on it.
         match self.kind {
             DitherKind::None => {
@@ -103,7 +104,7 @@ impl Quantizer {
                     let d = rng.uniform() + rng.uniform();
                     let q = round_nearest(shaped + d).clamp(lo, hi);
                     err = q - shaped;
-                    *s = (q / scale) as f32;
+                    *s = (q * step) as f32;
                 }
                 self.err = err;
             }

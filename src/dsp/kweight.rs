@@ -98,10 +98,29 @@ impl Blocks {
         }
         let (mut ea, mut eb) = ([0f64; 2], [0f64; 2]);
         if b.len() == a.len() {
-            for (i, (&va, &vb)) in a.iter().zip(b).enumerate() {
-                ea[i & 1] += step(&s, &h, va, sa);
-                eb[i & 1] += step(&s, &h, vb, sb);
+            // The two channels as the two lanes of one vector: the same IEEE
+            // operations, in the same order, as one channel at a time.
+            let lanes = |st: &[(f64, f64); 2], su: &[(f64, f64); 2]| -> [[f64; 2]; 4] {
+                [[st[0].0, su[0].0], [st[0].1, su[0].1], [st[1].0, su[1].0], [st[1].1, su[1].1]]
+            };
+            let mut st = lanes(sa, sb);
+            let mut e = [[0f64; 2]; 2];
+            let square_into = |acc: &mut [f64; 2], z: [f64; 2]| {
+                acc[0] += z[0] * z[0];
+                acc[1] += z[1] * z[1];
+            };
+            let (pa, pb) = (a.chunks_exact(2), b.chunks_exact(2));
+            let (ra, rb) = (pa.remainder(), pb.remainder());
+            for (pa, pb) in pa.zip(pb) {
+                square_into(&mut e[0], step2(&s, &h, [pa[0] as f64, pb[0] as f64], &mut st));
+                square_into(&mut e[1], step2(&s, &h, [pa[1] as f64, pb[1] as f64], &mut st));
             }
+            if let (Some(&va), Some(&vb)) = (ra.first(), rb.first()) {
+                square_into(&mut e[0], step2(&s, &h, [va as f64, vb as f64], &mut st));
+            }
+            *sa = [(st[0][0], st[1][0]), (st[2][0], st[3][0])];
+            *sb = [(st[0][1], st[1][1]), (st[2][1], st[3][1])];
+            (ea, eb) = ([e[0][0], e[1][0]], [e[0][1], e[1][1]]);
         } else {
             for (i, &va) in a.iter().enumerate() {
                 ea[i & 1] += step(&s, &h, va, sa);
@@ -121,6 +140,31 @@ impl Blocks {
         flush(sb);
         (ea[0] + ea[1], eb[0] + eb[1])
     }
+}
+
+/// [`Blocks::run2`]'s step for two channels at once, lane by lane; `st` is
+/// `[s1, s2]` of the shelf, then of the high-pass, each a pair of lanes.
+#[inline(always)]
+fn step2(s: &Coefficients, h: &Coefficients, v: [f64; 2], st: &mut [[f64; 2]; 4]) -> [f64; 2] {
+    #[inline(always)]
+    fn mul(c: f64, x: [f64; 2]) -> [f64; 2] {
+        [c * x[0], c * x[1]]
+    }
+    #[inline(always)]
+    fn add(x: [f64; 2], y: [f64; 2]) -> [f64; 2] {
+        [x[0] + y[0], x[1] + y[1]]
+    }
+    #[inline(always)]
+    fn sub(x: [f64; 2], y: [f64; 2]) -> [f64; 2] {
+        [x[0] - y[0], x[1] - y[1]]
+    }
+    let y = add(mul(s.b0, v), st[0]);
+    st[0] = add(sub(mul(s.b1, v), mul(s.a1, y)), st[1]);
+    st[1] = sub(mul(s.b2, v), mul(s.a2, y));
+    let z = add(mul(h.b0, y), st[2]);
+    st[2] = add(sub(mul(h.b1, y), mul(h.a1, z)), st[3]);
+    st[3] = sub(mul(h.b2, y), mul(h.a2, z));
+    z
 }
 
 /// Loudness (LUFS) of a mean weighted energy per frame.

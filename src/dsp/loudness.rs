@@ -195,6 +195,8 @@ pub struct Meter {
     short_term_max: f64,
     short_term: Series,
     momentary: Series,
+    /// The block energies came measured already: feed only the reference.
+    prefilled: bool,
 }
 
 /// Blocks in the short-term (3 s) and momentary (400 ms) windows.
@@ -223,7 +225,19 @@ impl Meter {
             short_term_max: f64::NEG_INFINITY,
             short_term: Series::new(HOP_S, Reduce::PowerMean),
             momentary: Series::new(HOP_S, Reduce::PowerMean),
+            prefilled: false,
         }
+    }
+
+    /// The reference meter for samples whose block energies were measured
+    /// already, as they were made (a render pass measures them to steer its
+    /// gain): only `ebur128` reads the samples again.
+    pub fn with_reference_from(energies: BlockEnergies, channels: usize, sample_rate: u32) -> Result<Self> {
+        let mut m = Meter::with_reference(channels, sample_rate)?;
+        m.energies = energies;
+        m.prefilled = true;
+        m.take_readings();
+        Ok(m)
     }
 
     /// The block meter with `ebur128` beside it as the meter of record.
@@ -243,8 +257,10 @@ impl Meter {
             }
         }
         self.frames += channels.first().map_or(0, |c| c.len()) as u64;
-        self.energies.feed(channels);
-        self.take_readings();
+        if !self.prefilled {
+            self.energies.feed(channels);
+            self.take_readings();
+        }
         Ok(())
     }
 

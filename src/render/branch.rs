@@ -13,7 +13,7 @@ use std::rc::Rc;
 use super::{Prepared, RenderSpec};
 use crate::audio::decode::Reader;
 use crate::audio::encode::{SampleFormat, WavStream};
-use crate::audio::spill::{Run, Sparse, SparseWriter, Spill};
+use crate::audio::spill::{Run, Sparse, SparseReader, SparseWriter, Spill};
 use crate::dsp::dither::Quantizer;
 use crate::dsp::limiter::curve::{CurveStream, Tally};
 use crate::dsp::limiter::{self, LimiterSettings, LimiterStats};
@@ -38,6 +38,14 @@ struct Envelope {
     peak_bound: f32,
 }
 
+/// A gain curve spilled, with what it was made for and its tally.
+struct Curve {
+    gain_db: f64,
+    limiter: LimiterSettings,
+    spill: Sparse,
+    tally: Tally,
+}
+
 /// How far below the first pass's threshold the envelope is made exact,
 /// so later passes with more gain or a lower ceiling can reuse it (the
 /// second pass typically adds well under 1 dB to make up for limiting;
@@ -52,6 +60,9 @@ pub(super) struct Branch<'a> {
     sample_rate: u32,
     pre: &'a Spill,
     envelope: Option<Envelope>,
+    /// The last gain curve made without a pass (a prediction's), kept for
+    /// the pass that renders at its gain.
+    curve: Option<Curve>,
     scratch: std::path::PathBuf,
     /// Indices into the spec's deliverables.
     deliverables: Vec<usize>,
@@ -116,6 +127,7 @@ impl<'a> Branch<'a> {
                     sample_rate: rate,
                     pre,
                     envelope: None,
+                    curve: None,
                     scratch: scratch.to_path_buf(),
                     deliverables,
                 })
@@ -160,22 +172,37 @@ impl<'a> Branch<'a> {
 
     /// What the limiter's gain curve at `gain_db` does (sustained, peak, and
     /// each block's power), without applying it.
+    /// The curve is kept (spilled), for a pass at the same gain to apply.
     fn curve_work(&mut self, lim: &LimiterSettings, gain_db: f64) -> Result<(f64, f64, Vec<f64>)> {
         let rate = self.sample_rate;
+        self.curve = None; // its file's name is reused
+        let path = self.scratch.join(format!("curve-{rate}"));
         let env = self.envelope(lim, gain_db)?;
         let (mut curve, mut tally) = (CurveStream::new(lim, rate, gain_db), Tally::new(rate));
-        let (mut reader, mut out) = (env.spill.reader()?, Vec::new());
+        let (mut reader, mut out, mut spill) =
+            (env.spill.reader()?, Vec::new(), SparseWriter::create_exact(&path)?);
         loop {
             out.clear();
             if reader.read(BLOCK, |run| feed_curve(&mut curve, run, &mut out))? == 0 {
                 break;
             }
             tally.feed(&out);
+            spill.write(&out)?;
         }
         out.clear();
         curve.finish(&mut out);
         tally.feed(&out);
-        Ok((tally.sustained_db(), tally.peak_db(), tally.take_powers()))
+        spill.write(&out)?;
+        let kept = tally.clone();
+        let work = (tally.sustained_db(), tally.peak_db(), tally.take_powers());
+        self.curve = Some(Curve { gain_db, limiter: *lim, spill: spill.finish()?, tally: kept });
+        Ok(work)
+    }
+
+    /// The kept curve, if it was made for this gain and limiter.
+    fn kept_curve(&mut self, lim: &LimiterSettings, gain_db: f64) -> Option<Curve> {
+        let matches = |c: &Curve| c.gain_db.to_bits() == gain_db.to_bits() && c.limiter == *lim;
+        self.curve.take_if(|c| matches(c))
     }
 
     fn lanes(&self, spec: &RenderSpec, paths: &[PathBuf]) -> Result<Vec<Lane>> {
@@ -217,10 +244,19 @@ impl<'a> Branch<'a> {
         let lim = spec.limiter(margin_db);
         let rate = self.sample_rate;
         let mut lanes = self.lanes(spec, paths)?;
+        let kept = self.kept_curve(&lim, gain_db);
         self.envelope(&lim, gain_db)?;
         let env = self.envelope.as_ref().expect("just made");
         let (mut curve, mut tally) = (CurveStream::new(&lim, rate, gain_db), Tally::new(rate));
-        let (mut pre_reader, mut env_reader) = (self.pre.reader()?, env.spill.reader()?);
+        let mut source = match &kept {
+            // The prediction made this very curve: it is read back, not made again.
+            Some(c) => {
+                tally = c.tally.clone();
+                Gains::Kept(c.spill.reader()?)
+            }
+            None => Gains::Made(env.spill.reader()?),
+        };
+        let mut pre_reader = self.pre.reader()?;
         let mut pre = vec![Vec::new(), Vec::new()];
         // Premaster frames waiting for their curve (the limiter's latency).
         let mut waiting: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
@@ -229,16 +265,27 @@ impl<'a> Branch<'a> {
         loop {
             let n = pre_reader.read(&mut pre, BLOCK)?;
             gains.clear();
-            env_reader.read(BLOCK, |run| feed_curve(&mut curve, run, &mut gains))?;
-            if n == 0 {
-                let c = std::mem::replace(&mut curve, CurveStream::new(&lim, rate, gain_db));
-                c.finish(&mut gains);
-            } else {
+            match &mut source {
+                Gains::Made(env) => {
+                    env.read(BLOCK, |run| feed_curve(&mut curve, run, &mut gains))?;
+                    if n == 0 {
+                        let c = std::mem::replace(&mut curve, CurveStream::new(&lim, rate, gain_db));
+                        c.finish(&mut gains);
+                    }
+                    tally.feed(&gains);
+                }
+                Gains::Kept(spill) => {
+                    spill.read(BLOCK, |run| match run {
+                        Run::Zeros(z) => gains.resize(gains.len() + z, 0.0),
+                        Run::Values(v) => gains.extend_from_slice(v),
+                    })?;
+                }
+            }
+            if n > 0 {
                 for (w, p) in waiting.iter_mut().zip(&pre) {
                     w.extend_from_slice(p);
                 }
             }
-            tally.feed(&gains);
             let k = gains.len();
             for (yc, w) in y.iter_mut().zip(&mut waiting) {
                 yc.clear();
@@ -297,7 +344,9 @@ impl Candidate {
             .and_then(|f| f.sync_all())
             .map_err(|e| Error::output(&self.path, e))?;
         let mut reader = Reader::open(&self.path)?;
-        let (mut meter, mut true_peak) = (Meter::with_reference(2, rate)?, TruePeakMeter::new(2));
+        // The pass measured these very samples' block energies as it wrote them.
+        let (mut meter, mut true_peak) =
+            (Meter::with_reference_from(self.energies, 2, rate)?, TruePeakMeter::new(2));
         let mut stream = spectrum.is_some().then(|| SpectrumStream::new(2, rate));
         let max = match reader.format().bit_depth {
             Some(bits) if !reader.format().float => 1.0 - 1.0 / (1u64 << (bits - 1)) as f32, // the largest positive integer
@@ -333,6 +382,13 @@ impl Candidate {
             full_scale_samples: full_scale,
         })
     }
+}
+
+/// Where a pass's gain curve comes from: made from the envelope as it
+/// streams, or read back as a prediction kept it.
+enum Gains<'a> {
+    Made(SparseReader<'a>),
+    Kept(SparseReader<'a>),
 }
 
 /// A run of the spilled envelope into the curve.

@@ -221,6 +221,7 @@ fn hop_len(sample_rate: u32) -> usize {
 
 /// What a gain curve does, tallied as it is made: the limiter's stats and
 /// the per-hop sums the sustained gain reduction is read from.
+#[derive(Clone)]
 pub struct Tally {
     sample_rate: u32,
     hop: usize,
