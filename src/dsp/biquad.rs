@@ -87,6 +87,49 @@ pub struct Biquad {
     s2: f64,
 }
 
+/// Two biquads run side by side, lane by lane: [`Biquad::tick`] for each,
+/// in a form that vectorizes.
+pub struct Biquad2 {
+    b0: [f64; 2],
+    b1: [f64; 2],
+    b2: [f64; 2],
+    a1: [f64; 2],
+    a2: [f64; 2],
+    s1: [f64; 2],
+    s2: [f64; 2],
+}
+
+impl Biquad2 {
+    pub fn new([l, r]: &[Biquad; 2]) -> Self {
+        let pair = |f: fn(&Coefficients) -> f64| [f(&l.c), f(&r.c)];
+        Biquad2 {
+            b0: pair(|c| c.b0),
+            b1: pair(|c| c.b1),
+            b2: pair(|c| c.b2),
+            a1: pair(|c| c.a1),
+            a2: pair(|c| c.a2),
+            s1: [l.s1, r.s1],
+            s2: [l.s2, r.s2],
+        }
+    }
+
+    #[inline(always)]
+    pub fn tick(&mut self, x: [f64; 2]) -> [f64; 2] {
+        let mut y = [0f64; 2];
+        for k in 0..2 {
+            y[k] = self.b0[k] * x[k] + self.s1[k];
+            self.s1[k] = self.b1[k] * x[k] - self.a1[k] * y[k] + self.s2[k];
+            self.s2[k] = self.b2[k] * x[k] - self.a2[k] * y[k];
+        }
+        y
+    }
+
+    /// Hands the state back to the two biquads.
+    pub fn store(&self, [l, r]: &mut [Biquad; 2]) {
+        (l.s1, l.s2, r.s1, r.s2) = (self.s1[0], self.s2[0], self.s1[1], self.s2[1]);
+    }
+}
+
 impl Biquad {
     pub fn new(c: Coefficients) -> Self {
         Biquad { c, s1: 0.0, s2: 0.0 }

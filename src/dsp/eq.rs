@@ -1,7 +1,7 @@
 //! The mastering EQ: a cascade of RBJ biquads, each on the stereo pair, the
 //! mid (L+R)/2 or the side (L-R)/2.
 
-use super::biquad::{Biquad, Coefficients, Shape};
+use super::biquad::{Biquad, Biquad2, Coefficients, Shape};
 
 /// Which part of the stereo image a band works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -54,12 +54,14 @@ impl Eq {
         let mut i = 0;
         while i < self.bands.len() {
             if self.bands[i].1 == BandChannel::Stereo {
-                let [fl, fr] = &mut self.bands[i].2;
-                // Both channels in one loop: two independent recursions side by side.
+                // Both channels in the two lanes of one vector: the same
+                // IEEE operations, in the same order, as one at a time.
+                let mut pair = Biquad2::new(&self.bands[i].2);
                 for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                    *l = fl.tick(*l as f64) as f32;
-                    *r = fr.tick(*r as f64) as f32;
+                    let [yl, yr] = pair.tick([*l as f64, *r as f64]);
+                    (*l, *r) = (yl as f32, yr as f32);
                 }
+                pair.store(&mut self.bands[i].2);
                 i += 1;
                 continue;
             }

@@ -98,73 +98,111 @@ impl Blocks {
         }
         let (mut ea, mut eb) = ([0f64; 2], [0f64; 2]);
         if b.len() == a.len() {
-            // The two channels as the two lanes of one vector: the same IEEE
-            // operations, in the same order, as one channel at a time.
-            let lanes = |st: &[(f64, f64); 2], su: &[(f64, f64); 2]| -> [[f64; 2]; 4] {
-                [[st[0].0, su[0].0], [st[0].1, su[0].1], [st[1].0, su[1].0], [st[1].1, su[1].1]]
-            };
-            let mut st = lanes(sa, sb);
-            let mut e = [[0f64; 2]; 2];
-            let square_into = |acc: &mut [f64; 2], z: [f64; 2]| {
-                acc[0] += z[0] * z[0];
-                acc[1] += z[1] * z[1];
-            };
-            let (pa, pb) = (a.chunks_exact(2), b.chunks_exact(2));
-            let (ra, rb) = (pa.remainder(), pb.remainder());
-            for (pa, pb) in pa.zip(pb) {
-                square_into(&mut e[0], step2(&s, &h, [pa[0] as f64, pb[0] as f64], &mut st));
-                square_into(&mut e[1], step2(&s, &h, [pa[1] as f64, pb[1] as f64], &mut st));
-            }
-            if let (Some(&va), Some(&vb)) = (ra.first(), rb.first()) {
-                square_into(&mut e[0], step2(&s, &h, [va as f64, vb as f64], &mut st));
-            }
-            *sa = [(st[0][0], st[1][0]), (st[2][0], st[3][0])];
-            *sb = [(st[0][1], st[1][1]), (st[2][1], st[3][1])];
-            (ea, eb) = ([e[0][0], e[1][0]], [e[0][1], e[1][1]]);
+            let mut st = [*sa, *sb];
+            let [e0, e1] = run_lanes(stages, [a, b], &mut st);
+            [*sa, *sb] = st;
+            (ea, eb) = (e0, e1);
         } else {
             for (i, &va) in a.iter().enumerate() {
                 ea[i & 1] += step(&s, &h, va, sa);
             }
         }
-        // Flush denormals: silence after sound must not slow the filter down.
-        let flush = |st: &mut [(f64, f64); 2]| {
-            for (p, q) in st.iter_mut() {
-                for v in [p, q] {
-                    if v.abs() < 1e-30 {
-                        *v = 0.0;
-                    }
-                }
-            }
-        };
         flush(sa);
         flush(sb);
         (ea[0] + ea[1], eb[0] + eb[1])
     }
 }
 
-/// [`Blocks::run2`]'s step for two channels at once, lane by lane; `st` is
-/// `[s1, s2]` of the shelf, then of the high-pass, each a pair of lanes.
+/// Channels filtered in the lanes of one vector: the same IEEE operations,
+/// in the same order, as [`Blocks::run2`]'s one channel at a time (no fused
+/// multiply-adds), so the energies are the same bits. Returns each lane's
+/// two partial sums (even and odd samples).
 #[inline(always)]
-fn step2(s: &Coefficients, h: &Coefficients, v: [f64; 2], st: &mut [[f64; 2]; 4]) -> [f64; 2] {
-    #[inline(always)]
-    fn mul(c: f64, x: [f64; 2]) -> [f64; 2] {
-        [c * x[0], c * x[1]]
+fn run_lanes<const L: usize>(
+    stages: &[Coefficients; 2],
+    x: [&[f32]; L],
+    states: &mut [[(f64, f64); 2]; L],
+) -> [[f64; 2]; L] {
+    let [s, h] = *stages;
+    // `st[j][k]`: state variable `j` (s1, s2 of the shelf, then of the high-pass) of lane `k`.
+    let mut st = [[0f64; L]; 4];
+    for (k, q) in states.iter().enumerate() {
+        [st[0][k], st[1][k], st[2][k], st[3][k]] = [q[0].0, q[0].1, q[1].0, q[1].1];
     }
-    #[inline(always)]
-    fn add(x: [f64; 2], y: [f64; 2]) -> [f64; 2] {
-        [x[0] + y[0], x[1] + y[1]]
+    let mut e = [[0f64; L]; 2];
+    let len = x[0].len();
+    let step = |v: [f64; L], st: &mut [[f64; L]; 4], acc: &mut [f64; L]| {
+        for k in 0..L {
+            let y = s.b0 * v[k] + st[0][k];
+            st[0][k] = s.b1 * v[k] - s.a1 * y + st[1][k];
+            st[1][k] = s.b2 * v[k] - s.a2 * y;
+            let z = h.b0 * y + st[2][k];
+            st[2][k] = h.b1 * y - h.a1 * z + st[3][k];
+            st[3][k] = h.b2 * y - h.a2 * z;
+            acc[k] += z * z;
+        }
+    };
+    let mut i = 0;
+    while i + 1 < len {
+        step(std::array::from_fn(|k| x[k][i] as f64), &mut st, &mut e[0]);
+        step(std::array::from_fn(|k| x[k][i + 1] as f64), &mut st, &mut e[1]);
+        i += 2;
     }
-    #[inline(always)]
-    fn sub(x: [f64; 2], y: [f64; 2]) -> [f64; 2] {
-        [x[0] - y[0], x[1] - y[1]]
+    if i < len {
+        step(std::array::from_fn(|k| x[k][i] as f64), &mut st, &mut e[0]);
     }
-    let y = add(mul(s.b0, v), st[0]);
-    st[0] = add(sub(mul(s.b1, v), mul(s.a1, y)), st[1]);
-    st[1] = sub(mul(s.b2, v), mul(s.a2, y));
-    let z = add(mul(h.b0, y), st[2]);
-    st[2] = add(sub(mul(h.b1, y), mul(h.a1, z)), st[3]);
-    st[3] = sub(mul(h.b2, y), mul(h.a2, z));
-    z
+    for (k, q) in states.iter_mut().enumerate() {
+        *q = [(st[0][k], st[1][k]), (st[2][k], st[3][k])];
+    }
+    std::array::from_fn(|k| [e[0][k], e[1][k]])
+}
+
+/// Two stereo signals' K-weighted energies in one loop (four lanes: AVX
+/// where the CPU has it): [`Blocks::energy`] of each, bit for bit.
+pub fn energy_pair(p: &mut Blocks, q: &mut Blocks, a: [&[f32]; 2], b: [&[f32]; 2]) -> (f64, f64) {
+    assert!(
+        p.stages == q.stages && p.state.len() == 2 && q.state.len() == 2,
+        "two stereo signals at one rate"
+    );
+    let mut st = [p.state[0], p.state[1], q.state[0], q.state[1]];
+    let e = lanes4(&p.stages, [a[0], a[1], b[0], b[1]], &mut st);
+    (p.state[0], p.state[1], q.state[0], q.state[1]) = (st[0], st[1], st[2], st[3]);
+    p.state.iter_mut().chain(q.state.iter_mut()).for_each(flush);
+    let sum = |k: usize| e[k][0] + e[k][1];
+    (sum(0) + sum(1), sum(2) + sum(3))
+}
+
+fn lanes4(stages: &[Coefficients; 2], x: [&[f32]; 4], st: &mut [[(f64, f64); 2]; 4]) -> [[f64; 2]; 4] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, checked just above.
+            #[allow(unsafe_code)]
+            unsafe {
+                return lanes4_avx(stages, x, st);
+            }
+        }
+    }
+    run_lanes(stages, x, st)
+}
+
+/// [`run_lanes`] compiled for AVX: four f64 lanes in one register, the same
+/// operations (AVX has no fused multiply-add; FMA is not enabled).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn lanes4_avx(stages: &[Coefficients; 2], x: [&[f32]; 4], st: &mut [[(f64, f64); 2]; 4]) -> [[f64; 2]; 4] {
+    run_lanes(stages, x, st)
+}
+
+/// Flushes denormal filter state to zero: silence after sound must not slow the filter down.
+fn flush(st: &mut [(f64, f64); 2]) {
+    for (p, q) in st.iter_mut() {
+        for v in [p, q] {
+            if v.abs() < 1e-30 {
+                *v = 0.0;
+            }
+        }
+    }
 }
 
 /// Loudness (LUFS) of a mean weighted energy per frame.
@@ -191,6 +229,25 @@ mod tests {
         let got_h = [h.b0, h.b1, h.b2, h.a1, h.a2];
         for (g, w) in got_h.iter().zip(want_h) {
             assert!((g - w).abs() < 1e-6, "high-pass {got_h:?}");
+        }
+    }
+
+    #[test]
+    fn a_pair_of_signals_in_one_loop_reads_each_bit_for_bit() {
+        let x = lathe_synth::render(
+            &lathe_synth::Song { seconds: 2.0, ..lathe_synth::sample_album_songs()[1].clone() },
+            96000,
+        )
+        .to_vec();
+        let y: Vec<Vec<f32>> = x.iter().map(|c| c.iter().map(|v| 0.5 * v + 0.01).collect()).collect();
+        let (mut a, mut b) = (Blocks::new(2, 96000), Blocks::new(2, 96000));
+        let (mut p, mut q) = (Blocks::new(2, 96000), Blocks::new(2, 96000));
+        for start in (0..x[0].len()).step_by(4801) {
+            let end = (start + 4801).min(x[0].len());
+            let (xs, ys) = ([&x[0][start..end], &x[1][start..end]], [&y[0][start..end], &y[1][start..end]]);
+            let alone = (a.energy(&xs), b.energy(&ys));
+            let paired = energy_pair(&mut p, &mut q, xs, ys);
+            assert_eq!((alone.0.to_bits(), alone.1.to_bits()), (paired.0.to_bits(), paired.1.to_bits()));
         }
     }
 

@@ -81,6 +81,37 @@ impl BlockEnergies {
         }
     }
 
+    /// Feeds two stereo signals at the same rate, fed only together (so
+    /// their blocks fall alike), in one four-lane loop: [`feed`](Self::feed)
+    /// of each, bit for bit.
+    pub fn feed_pair(&mut self, other: &mut BlockEnergies, a: [&[f32]; 2], b: [&[f32]; 2]) {
+        if self.hop != other.hop || self.pending != other.pending {
+            self.feed(&a);
+            other.feed(&b);
+            return;
+        }
+        let len = a[0].len();
+        let mut start = 0;
+        while start < len {
+            let take = (self.hop - self.pending).min(len - start);
+            let (pa, pb) = (
+                [&a[0][start..start + take], &a[1][start..start + take]],
+                [&b[0][start..start + take], &b[1][start..start + take]],
+            );
+            let (ea, eb) = kweight::energy_pair(&mut self.filter, &mut other.filter, pa, pb);
+            self.current += ea;
+            other.current += eb;
+            start += take;
+            for e in [&mut *self, &mut *other] {
+                e.pending += take;
+                if e.pending == e.hop {
+                    e.pending = 0;
+                    e.blocks.push(std::mem::take(&mut e.current));
+                }
+            }
+        }
+    }
+
     /// Loudness of the `n` blocks ending with block `k` (`-inf` before there are `n`).
     pub fn window(&self, k: usize, n: usize) -> f64 {
         if k + 1 < n {
@@ -261,6 +292,27 @@ impl Meter {
             self.energies.feed(channels);
             self.take_readings();
         }
+        Ok(())
+    }
+
+    /// [`feed`](Self::feed), with a second stereo signal's block energies
+    /// (`other`, fed only here) measured in the same loop.
+    pub fn feed_beside(
+        &mut self,
+        channels: [&[f32]; 2],
+        other: &mut BlockEnergies,
+        b: [&[f32]; 2],
+    ) -> Result<()> {
+        if self.ebu.is_some() || self.prefilled {
+            other.feed(&b);
+            return self.feed(&channels);
+        }
+        for c in channels {
+            self.sample_peak = c.iter().fold(self.sample_peak, |m, v| m.max(v.abs()));
+        }
+        self.frames += channels[0].len() as u64;
+        self.energies.feed_pair(other, channels, b);
+        self.take_readings();
         Ok(())
     }
 

@@ -157,7 +157,9 @@ const BLOCK: usize = 16;
 /// `x[n-HALF+1 ..= n+HALF]` of a sample `n` in that block: the exact input to
 /// the bound `Σ|h|·max|x|` that interpolation cannot exceed.
 fn window_max_per_block(x: &[f32]) -> Vec<f32> {
-    let block_max: Vec<f32> = x.chunks(BLOCK).map(|c| c.iter().fold(0f32, |m, v| m.max(v.abs()))).collect();
+    // A comparison, not `f32::max`, so it vectorizes (samples are finite).
+    let larger = |m: f32, v: &f32| if v.abs() > m { v.abs() } else { m };
+    let block_max: Vec<f32> = x.chunks(BLOCK).map(|c| c.iter().fold(0f32, larger)).collect();
     let reach = HALF.div_ceil(BLOCK); // blocks a window reaches beyond its own
     (0..block_max.len())
         .map(|b| {

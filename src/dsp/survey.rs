@@ -48,6 +48,27 @@ impl Survey {
         fed
     }
 
+    /// [`feed`](Self::feed), with a second stereo signal's block energies
+    /// measured beside the meter's in the same loop (the premaster after the
+    /// chain's pre-gain stages, which the render starts from).
+    pub fn feed_beside(
+        &mut self,
+        block: [&[f32]; 2],
+        other: &mut BlockEnergies,
+        post: [&[f32]; 2],
+    ) -> Result<()> {
+        let Survey { meter, true_peak, scanner, spectrum } = self;
+        let (fed, ()) = rayon::join(
+            || meter.feed_beside(block, other, post),
+            || {
+                true_peak.feed(&block);
+                scanner.feed(&block);
+                spectrum.feed(&block);
+            },
+        );
+        fed
+    }
+
     pub fn finish(self) -> Result<Findings> {
         let measurement = self.meter.measurement(self.true_peak.finish())?;
         Ok(Findings {

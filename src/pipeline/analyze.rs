@@ -87,14 +87,24 @@ fn analyze_track(
         }
         None => None,
     };
-    let mut block = [Vec::new(), Vec::new()];
+    let audio_error = |e: Error| Error::audio(display_path(album, input), e.to_string());
+    let (mut block, mut post) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
     while source.read(&mut block)? > 0 {
-        survey
-            .feed(&[&block[0], &block[1]])
-            .map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
-        if let Some((p, _)) = prepare.as_mut() {
-            let [l, r] = &mut block;
-            p.feed(l, r)?;
+        let raw = [block[0].as_slice(), block[1].as_slice()];
+        match prepare.as_mut() {
+            None => survey.feed(&raw).map_err(audio_error)?,
+            Some((p, _)) => {
+                // The chain's pre-gain stages on a copy; both signals' block
+                // energies in one loop.
+                for (q, b) in post.iter_mut().zip(raw) {
+                    q.clear();
+                    q.extend_from_slice(b);
+                }
+                let [l, r] = &mut post;
+                p.stage(l, r);
+                survey.feed_beside(raw, p.energies(), [l, r]).map_err(audio_error)?;
+                p.spill(l, r)?;
+            }
         }
     }
     let format = source.format().clone();

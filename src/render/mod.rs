@@ -186,8 +186,25 @@ impl Prepare {
 
     /// The premaster's next frames (changed in place by the pre-gain stages).
     pub fn feed(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<()> {
-        self.stages.process(left, right);
+        self.stage(left, right);
         self.energies.feed(&[left, right]);
+        self.spill(left, right)
+    }
+
+    /// [`feed`](Self::feed) in three steps, for a caller that measures the
+    /// block energies itself, beside another signal's: the pre-gain stages
+    /// (in place), then [`energies`](Self::energies) fed, then the spill.
+    pub fn stage(&mut self, left: &mut [f32], right: &mut [f32]) {
+        self.stages.process(left, right);
+    }
+
+    /// What the staged frames' block energies are fed to.
+    pub fn energies(&mut self) -> &mut BlockEnergies {
+        &mut self.energies
+    }
+
+    /// Spills staged frames (and resamples them for the other rates).
+    pub fn spill(&mut self, left: &[f32], right: &[f32]) -> Result<()> {
         for (_, rs, spill) in &mut self.lanes {
             match rs {
                 None => spill.write(&[left, right])?,
