@@ -1,16 +1,19 @@
 //! The phases of `lathe master` and `lathe check`, one module each:
 //!
 //! 1. [`analyze`] (rayon, per track): decode, mix stems, measure, premaster
-//!    QC, then [`preflight`]: bad input stops the run before anything is written.
+//!    QC; [`preflight`] first: bad input stops the run before anything is
+//!    committed. For `master` the analysis also prepares the render (the
+//!    chain's pre-gain stages, spilled into the staging folder at each
+//!    output rate), so a track is decoded once.
 //! 2. [`album`]: per-track loudness targets from the mode (the plan), and
-//! 3. [`master`] (rayon, per track, longest first: [`schedule`]): decode
-//!    again (refusing an input that changed), chain, render every
-//!    deliverable within its bounds, write into the staging folder. In album
-//!    mode the album rule may render the album again.
+//! 3. [`master`] (rayon, per track, longest first: [`schedule`]): render
+//!    every deliverable from the prepared spills within its bounds, write
+//!    into the staging folder. In album mode the album rule may render the
+//!    album again.
 //! 4. [`report`] and [`commit`]: album stats, checks, report files, then the
 //!    whole run committed into OUT at once.
 //!
-//! Each phase hands plain values to the next. Memory stays at one track per job.
+//! Each phase hands plain values to the next. Memory stays at blocks per job.
 
 mod album;
 mod analyze;
