@@ -10,21 +10,18 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::{Prepared, RenderSpec};
-use crate::audio::decode::Reader;
-use crate::audio::encode::{SampleFormat, WavStream};
+use super::lane::{Candidate, Lane, Written};
+use super::{BLOCK, Prepared, RenderSpec};
+use crate::audio::encode::WavStream;
 use crate::audio::spill::{Run, Sparse, SparseReader, SparseWriter, Spill};
 use crate::dsp::dither::Quantizer;
 use crate::dsp::limiter::curve::{CurveStream, Tally};
 use crate::dsp::limiter::{self, LimiterSettings, LimiterStats};
-use crate::dsp::loudness::{BlockEnergies, Measurement, Meter};
+use crate::dsp::loudness::BlockEnergies;
 use crate::dsp::math;
-use crate::dsp::peaks::{EnvelopeStream, TruePeakMeter};
-use crate::dsp::spectrum::{Spectrum, SpectrumStream};
+use crate::dsp::peaks::EnvelopeStream;
+use crate::dsp::spectrum::Spectrum;
 use crate::error::{Error, Result};
-
-/// Frames per block of a pass.
-pub(super) const BLOCK: usize = 1 << 16;
 
 /// The premaster's peak envelope, spilled and kept across passes. It is
 /// exact above `floor`, so it serves every pass whose limiter threshold (in
@@ -66,39 +63,6 @@ pub(super) struct Branch<'a> {
     scratch: std::path::PathBuf,
     /// Indices into the spec's deliverables.
     deliverables: Vec<usize>,
-}
-
-/// One deliverable of a pass: its loudness, the file it was written to, and
-/// what a prediction of other gains starts from (its block energies, and the
-/// power its branch's curve kept in each block).
-pub(super) struct Candidate {
-    pub lufs: f64,
-    sample_rate: u32,
-    path: PathBuf,
-    pub energies: BlockEnergies,
-    pub powers: Rc<Vec<f64>>,
-}
-
-/// One deliverable as written and measured.
-pub struct Written {
-    pub sample_rate: u32,
-    pub measurement: Measurement,
-    /// For album pooling.
-    pub energies: BlockEnergies,
-    /// Samples at integer full scale.
-    pub full_scale_samples: usize,
-}
-
-/// One deliverable's quantizers, meter and file during a pass.
-struct Lane {
-    index: usize,
-    format: SampleFormat,
-    quantizers: Vec<Quantizer>,
-    energies: BlockEnergies,
-    file: WavStream,
-    path: PathBuf,
-    /// The block as this deliverable stores it.
-    samples: [Vec<f32>; 2],
 }
 
 impl<'a> Branch<'a> {
@@ -247,14 +211,14 @@ impl<'a> Branch<'a> {
         let kept = self.kept_curve(&lim, gain_db);
         self.envelope(&lim, gain_db)?;
         let env = self.envelope.as_ref().expect("just made");
-        let (mut curve, mut tally) = (CurveStream::new(&lim, rate, gain_db), Tally::new(rate));
         let mut source = match &kept {
             // The prediction made this very curve: it is read back, not made again.
-            Some(c) => {
-                tally = c.tally.clone();
-                Gains::Kept(c.spill.reader()?)
-            }
-            None => Gains::Made(env.spill.reader()?),
+            Some(c) => Gains::Kept { spill: c.spill.reader()?, tally: c.tally.clone() },
+            None => Gains::Made {
+                env: env.spill.reader()?,
+                curve: Some(Box::new(CurveStream::new(&lim, rate, gain_db))),
+                tally: Tally::new(rate),
+            },
         };
         let mut pre_reader = self.pre.reader()?;
         let mut pre = vec![Vec::new(), Vec::new()];
@@ -265,22 +229,7 @@ impl<'a> Branch<'a> {
         loop {
             let n = pre_reader.read(&mut pre, BLOCK)?;
             gains.clear();
-            match &mut source {
-                Gains::Made(env) => {
-                    env.read(BLOCK, |run| feed_curve(&mut curve, run, &mut gains))?;
-                    if n == 0 {
-                        let c = std::mem::replace(&mut curve, CurveStream::new(&lim, rate, gain_db));
-                        c.finish(&mut gains);
-                    }
-                    tally.feed(&gains);
-                }
-                Gains::Kept(spill) => {
-                    spill.read(BLOCK, |run| match run {
-                        Run::Zeros(z) => gains.resize(gains.len() + z, 0.0),
-                        Run::Values(v) => gains.extend_from_slice(v),
-                    })?;
-                }
-            }
+            source.next(n == 0, &mut gains)?;
             if n > 0 {
                 for (w, p) in waiting.iter_mut().zip(&pre) {
                     w.extend_from_slice(p);
@@ -302,6 +251,7 @@ impl<'a> Branch<'a> {
                 break;
             }
         }
+        let mut tally = source.into_tally();
         let powers = Rc::new(tally.take_powers());
         let candidates = lanes
             .into_iter()
@@ -311,84 +261,41 @@ impl<'a> Branch<'a> {
     }
 }
 
-impl Lane {
-    fn feed(&mut self, y: &[Vec<f32>; 2]) -> Result<()> {
-        for (q, y) in self.samples.iter_mut().zip(y) {
-            q.clear();
-            q.extend_from_slice(y);
-        }
-        if self.format != SampleFormat::Float32 {
-            for (q, quantizer) in self.samples.iter_mut().zip(&mut self.quantizers) {
-                quantizer.process(q);
-            }
-        }
-        let views = [self.samples[0].as_slice(), self.samples[1].as_slice()];
-        self.energies.feed(&views);
-        self.file.write(&views)
-    }
-
-    fn candidate(self, sample_rate: u32, powers: Rc<Vec<f64>>) -> Result<Candidate> {
-        // Synced once accepted (`Candidate::measure`): a rejected pass's file is replaced.
-        self.file.finish(false)?;
-        let lufs = self.energies.integrated();
-        Ok(Candidate { lufs, sample_rate, path: self.path, energies: self.energies, powers })
-    }
-}
-
-impl Candidate {
-    /// Reads the written file back and measures it fully: the figures are
-    /// what a reader of the file sees. With `spectrum`, its long-term spectrum too.
-    fn measure(self, spectrum: Option<&mut Option<Spectrum>>) -> Result<Written> {
-        let rate = self.sample_rate;
-        std::fs::File::open(&self.path)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| Error::output(&self.path, e))?;
-        let mut reader = Reader::open(&self.path)?;
-        // The pass measured these very samples' block energies as it wrote them.
-        let (mut meter, mut true_peak) =
-            (Meter::with_reference_from(self.energies, 2, rate)?, TruePeakMeter::new(2));
-        let mut stream = spectrum.is_some().then(|| SpectrumStream::new(2, rate));
-        let max = match reader.format().bit_depth {
-            Some(bits) if !reader.format().float => 1.0 - 1.0 / (1u64 << (bits - 1)) as f32, // the largest positive integer
-            _ => 1.0,
-        };
-        let (mut full_scale, mut block) = (0, Vec::new());
-        loop {
-            block.iter_mut().for_each(Vec::clear);
-            if reader.read(&mut block, BLOCK)? == 0 {
-                break;
-            }
-            let views = [block[0].as_slice(), block[1].as_slice()];
-            let (fed, ()) = rayon::join(
-                || meter.feed(&views),
-                || {
-                    true_peak.feed(&views);
-                    if let Some(s) = stream.as_mut() {
-                        s.feed(&views);
-                    }
-                },
-            );
-            fed?;
-            full_scale += views.iter().flat_map(|c| c.iter()).filter(|q| q.abs() >= max).count();
-        }
-        if let (Some(slot), Some(s)) = (spectrum, stream) {
-            *slot = Some(s.finish());
-        }
-        let measurement = meter.measurement(true_peak.finish())?;
-        Ok(Written {
-            sample_rate: rate,
-            measurement,
-            energies: meter.into_energies(),
-            full_scale_samples: full_scale,
-        })
-    }
-}
-
 /// Where a pass's gain curve comes from: made from the envelope as it
 /// streams, or read back as a prediction kept it.
 enum Gains<'a> {
-    Made(SparseReader<'a>),
-    Kept(SparseReader<'a>),
+    Made { env: SparseReader<'a>, curve: Option<Box<CurveStream>>, tally: Tally },
+    Kept { spill: SparseReader<'a>, tally: Tally },
+}
+
+impl Gains<'_> {
+    /// The curve of the next block's frames (and, `last`, of every frame
+    /// still held) appended to `out`.
+    fn next(&mut self, last: bool, out: &mut Vec<f32>) -> Result<()> {
+        match self {
+            Gains::Made { env, curve, tally } => {
+                let c = curve.as_mut().expect("not finished");
+                env.read(BLOCK, |run| feed_curve(c, run, out))?;
+                if last {
+                    curve.take().expect("not finished").finish(out);
+                }
+                tally.feed(out);
+            }
+            Gains::Kept { spill, .. } => {
+                spill.read(BLOCK, |run| match run {
+                    Run::Zeros(z) => out.resize(out.len() + z, 0.0),
+                    Run::Values(v) => out.extend_from_slice(v),
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn into_tally(self) -> Tally {
+        match self {
+            Gains::Made { tally, .. } | Gains::Kept { tally, .. } => tally,
+        }
+    }
 }
 
 /// A run of the spilled envelope into the curve.

@@ -11,23 +11,23 @@
 
 mod branch;
 mod budget;
+mod lane;
 mod predict;
+mod prepare;
 
 use std::path::{Path, PathBuf};
 
 use crate::audio::encode::Deliverable;
-use crate::audio::resample;
-use crate::audio::spill::{Spill, SpillWriter};
-use crate::dsp::chain::{Chain, PreGain};
+use crate::dsp::chain::Chain;
 use crate::dsp::compressor::CompressorStats;
 use crate::dsp::limiter::{Budget, LimiterSettings, LimiterStats};
-use crate::dsp::loudness::BlockEnergies;
 use crate::dsp::spectrum::Spectrum;
 use crate::error::{Error, Result};
-pub use branch::Written;
 use branch::{Branch, curve_work, measure_pass, render_pass};
 use budget::sustained_cap;
+pub use lane::Written;
 use predict::Basis;
+pub use prepare::{Prepare, Prepared};
 
 /// How close to the target a render must land before it is accepted (LU).
 /// Half the ±0.1 LU promise, leaving room for another meter's rounding.
@@ -36,6 +36,8 @@ pub const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
 /// already keeps its own detector headroom; this grows only when a written
 /// file measures over the ceiling.
 pub const CEILING_MARGIN_DB: f64 = 0.0;
+/// Frames per block of a pass.
+const BLOCK: usize = 1 << 16;
 /// Most render passes per track.
 pub const MAX_PASSES: usize = 8;
 /// Most predictions (gain curves, nothing rendered) before each pass.
@@ -120,147 +122,6 @@ impl RenderSpec<'_> {
 pub struct RenderFiles<'a> {
     pub scratch: &'a Path,
     pub outputs: &'a [PathBuf],
-}
-
-/// The premaster as every pass reads it: the chain's pre-gain stages run
-/// once, their output spilled at each output rate, and its K-weighted block
-/// energies (what the first gain and the first prediction start from).
-/// Made as the premaster streams by ([`Prepare`]), in phase 1, so a track is
-/// decoded once; rendered as many times as the album rule asks.
-pub struct Prepared {
-    sample_rate: u32,
-    /// One spill per distinct output rate, in the order deliverables first use it.
-    spills: Vec<(u32, Spill)>,
-    energies: BlockEnergies,
-    compressor: Option<CompressorStats>,
-}
-
-/// The pre-gain stages and the resamplers, fed a block at a time.
-pub struct Prepare {
-    sample_rate: u32,
-    stages: PreGain,
-    energies: BlockEnergies,
-    /// Per output rate: its resampler (none at the premaster's own rate) and spill.
-    lanes: Vec<(u32, Option<resample::Stream>, SpillWriter)>,
-    resampled: [Vec<f32>; 2],
-}
-
-/// The distinct output rates of `deliverables`, in the order they first appear.
-fn output_rates(deliverables: &[Deliverable], sample_rate: u32) -> Vec<u32> {
-    let mut rates = Vec::new();
-    for d in deliverables {
-        let rate = d.sample_rate.unwrap_or(sample_rate);
-        if !rates.contains(&rate) {
-            rates.push(rate);
-        }
-    }
-    rates
-}
-
-impl Prepare {
-    /// Spills into `scratch` (a folder of the render's own) for every rate
-    /// `deliverables` are written at.
-    pub fn new(
-        chain: &Chain,
-        sample_rate: u32,
-        deliverables: &[Deliverable],
-        scratch: &Path,
-    ) -> Result<Prepare> {
-        let lanes = output_rates(deliverables, sample_rate)
-            .into_iter()
-            .map(|rate| {
-                let rs =
-                    (rate != sample_rate).then(|| resample::Stream::new(2, sample_rate, rate)).transpose()?;
-                let spill = SpillWriter::create(&scratch.join(format!("premaster-{rate}")), 2)?;
-                Ok((rate, rs, spill))
-            })
-            .collect::<Result<_>>()?;
-        Ok(Prepare {
-            sample_rate,
-            stages: PreGain::new(chain, sample_rate),
-            energies: BlockEnergies::new(2, sample_rate),
-            lanes,
-            resampled: [Vec::new(), Vec::new()],
-        })
-    }
-
-    /// The premaster's next frames (changed in place by the pre-gain stages).
-    pub fn feed(&mut self, left: &mut [f32], right: &mut [f32]) -> Result<()> {
-        self.stage(left, right);
-        self.energies.feed(&[left, right]);
-        self.spill(left, right)
-    }
-
-    /// [`feed`](Self::feed) in three steps, for a caller that measures the
-    /// block energies itself, beside another signal's: the pre-gain stages
-    /// (in place), then [`energies`](Self::energies) fed, then the spill.
-    pub fn stage(&mut self, left: &mut [f32], right: &mut [f32]) {
-        self.stages.process(left, right);
-    }
-
-    /// What the staged frames' block energies are fed to.
-    pub fn energies(&mut self) -> &mut BlockEnergies {
-        &mut self.energies
-    }
-
-    /// Spills staged frames (and resamples them for the other rates).
-    pub fn spill(&mut self, left: &[f32], right: &[f32]) -> Result<()> {
-        for (_, rs, spill) in &mut self.lanes {
-            match rs {
-                None => spill.write(&[left, right])?,
-                Some(rs) => {
-                    self.resampled.iter_mut().for_each(Vec::clear);
-                    rs.feed(&[left, right], &mut self.resampled)?;
-                    spill.write(&[&self.resampled[0], &self.resampled[1]])?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub fn finish(mut self) -> Result<Prepared> {
-        let mut spills = Vec::with_capacity(self.lanes.len());
-        for (rate, rs, mut spill) in self.lanes {
-            if let Some(rs) = rs {
-                self.resampled.iter_mut().for_each(Vec::clear);
-                rs.finish(&mut self.resampled)?;
-                spill.write(&[&self.resampled[0], &self.resampled[1]])?;
-            }
-            spills.push((rate, spill.finish()?));
-        }
-        Ok(Prepared {
-            sample_rate: self.sample_rate,
-            spills,
-            compressor: self.stages.compressor_stats(),
-            energies: self.energies,
-        })
-    }
-}
-
-impl Prepared {
-    /// Prepares a premaster read a block at a time from `read` (which
-    /// replaces its argument with the next block and returns its frames, 0
-    /// at the end).
-    pub fn from_reader(
-        read: &mut dyn FnMut(&mut [Vec<f32>; 2]) -> Result<usize>,
-        sample_rate: u32,
-        chain: &Chain,
-        deliverables: &[Deliverable],
-        scratch: &Path,
-    ) -> Result<Prepared> {
-        let mut prepare = Prepare::new(chain, sample_rate, deliverables, scratch)?;
-        let mut block = [Vec::new(), Vec::new()];
-        while read(&mut block)? > 0 {
-            let [l, r] = &mut block;
-            prepare.feed(l, r)?;
-        }
-        prepare.finish()
-    }
-
-    /// The premaster at `rate`, pre-gain.
-    fn spill(&self, rate: u32) -> Option<&Spill> {
-        self.spills.iter().find(|(r, _)| *r == rate).map(|(_, s)| s)
-    }
 }
 
 /// Renders a prepared premaster to every deliverable (which must be those

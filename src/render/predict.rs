@@ -15,7 +15,7 @@
 
 use std::rc::Rc;
 
-use super::branch::Candidate;
+use super::lane::Candidate;
 use crate::dsp::loudness::BlockEnergies;
 use crate::dsp::math;
 
