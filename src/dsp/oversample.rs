@@ -129,10 +129,9 @@ fn dot3(br: &[[f32; TAPS]; FACTOR - 1], w: &[f32]) -> [f32; FACTOR - 1] {
 /// for the interval read from `buf[b + 1 ..]`, for `b < len`: tap by tap
 /// across intervals, so it vectorizes.
 #[inline(always)]
-fn near_peaks(near: &[[f32; NEAR]; FACTOR - 1], buf: &[f32], len: usize, out: &mut [f32]) {
-    let out = &mut out[..len];
+fn near_peaks(near: &[[f32; NEAR]; FACTOR - 1], buf: &[f32], len: usize, out: &mut [f32], acc: &mut [f32]) {
+    let (out, acc) = (&mut out[..len], &mut acc[..len]);
     out.fill(0.0);
-    let mut acc = vec![0f32; len];
     for taps in near {
         acc.fill(0.0);
         for (k, &h) in taps.iter().enumerate() {
@@ -141,7 +140,7 @@ fn near_peaks(near: &[[f32; NEAR]; FACTOR - 1], buf: &[f32], len: usize, out: &m
                 *a += h * v;
             }
         }
-        for (o, a) in out.iter_mut().zip(&acc) {
+        for (o, a) in out.iter_mut().zip(acc.iter()) {
             *o = o.max(a.abs());
         }
     }
@@ -241,7 +240,7 @@ fn for_each_peak_portable(
     // The signal is read through a small zero-padded window buffer, a
     // stretch at a time: `buf[b]` holds `x[start - HALF + b]`.
     let mut buf = vec![0f32; STRETCH + TAPS];
-    let mut near = vec![0f32; STRETCH];
+    let (mut near, mut acc) = (vec![0f32; STRETCH], vec![0f32; STRETCH]);
     for start in range.clone().step_by(STRETCH) {
         let end = (start + STRETCH).min(range.end);
         // Skip the copy where nothing in the stretch can reach the floor.
@@ -252,7 +251,7 @@ fn for_each_peak_portable(
         buf.fill(0.0);
         let at = lo + HALF - start;
         buf[at..at + hi - lo].copy_from_slice(&x[lo..hi]);
-        near_peaks(&flt.near, &buf, end - start, &mut near);
+        near_peaks(&flt.near, &buf, end - start, &mut near, &mut acc);
         for n in start..end {
             let bound = bounds[n / BLOCK] * flt.l1;
             if bound <= floor {
