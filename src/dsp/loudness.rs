@@ -280,19 +280,7 @@ impl Meter {
 
     /// Feeds planar audio of any length; readings are taken every [`HOP_S`].
     pub fn feed(&mut self, channels: &[&[f32]]) -> Result<()> {
-        if let Some(ebu) = self.ebu.as_mut() {
-            ebu.add_frames_planar_f32(channels).map_err(meter_error)?;
-        } else {
-            for c in channels {
-                self.sample_peak = c.iter().fold(self.sample_peak, |m, v| m.max(v.abs()));
-            }
-        }
-        self.frames += channels.first().map_or(0, |c| c.len()) as u64;
-        if !self.prefilled {
-            self.energies.feed(channels);
-            self.take_readings();
-        }
-        Ok(())
+        self.feed_with(channels, |e| e.feed(channels))
     }
 
     /// [`feed`](Self::feed), with a second stereo signal's block energies
@@ -303,16 +291,27 @@ impl Meter {
         other: &mut BlockEnergies,
         b: [&[f32]; 2],
     ) -> Result<()> {
-        if self.ebu.is_some() || self.prefilled {
+        if self.prefilled {
             other.feed(&b);
-            return self.feed(&channels);
         }
-        for c in channels {
-            self.sample_peak = c.iter().fold(self.sample_peak, |m, v| m.max(v.abs()));
+        self.feed_with(&channels, |e| e.feed_pair(other, channels, b))
+    }
+
+    /// Feeds the reference (or counts the sample peak), then, unless the
+    /// energies came measured, `measure`s them and takes the readings.
+    fn feed_with(&mut self, channels: &[&[f32]], measure: impl FnOnce(&mut BlockEnergies)) -> Result<()> {
+        if let Some(ebu) = self.ebu.as_mut() {
+            ebu.add_frames_planar_f32(channels).map_err(meter_error)?;
+        } else {
+            for c in channels {
+                self.sample_peak = c.iter().fold(self.sample_peak, |m, v| m.max(v.abs()));
+            }
         }
-        self.frames += channels[0].len() as u64;
-        self.energies.feed_pair(other, channels, b);
-        self.take_readings();
+        self.frames += channels.first().map_or(0, |c| c.len()) as u64;
+        if !self.prefilled {
+            measure(&mut self.energies);
+            self.take_readings();
+        }
         Ok(())
     }
 

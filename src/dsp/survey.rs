@@ -36,16 +36,7 @@ impl Survey {
 
     /// Feeds a block (one slice per channel): the meter on one thread, the rest beside it.
     pub fn feed(&mut self, block: &[&[f32]]) -> Result<()> {
-        let Survey { meter, true_peak, scanner, spectrum } = self;
-        let (fed, ()) = rayon::join(
-            || meter.feed(block),
-            || {
-                true_peak.feed(block);
-                scanner.feed(block);
-                spectrum.feed(block);
-            },
-        );
-        fed
+        self.feed_with(block, |meter| meter.feed(block))
     }
 
     /// [`feed`](Self::feed), with a second stereo signal's block energies
@@ -57,13 +48,21 @@ impl Survey {
         other: &mut BlockEnergies,
         post: [&[f32]; 2],
     ) -> Result<()> {
+        self.feed_with(&block, |meter| meter.feed_beside(block, other, post))
+    }
+
+    fn feed_with(
+        &mut self,
+        block: &[&[f32]],
+        meter_feed: impl FnOnce(&mut Meter) -> Result<()> + Send,
+    ) -> Result<()> {
         let Survey { meter, true_peak, scanner, spectrum } = self;
         let (fed, ()) = rayon::join(
-            || meter.feed_beside(block, other, post),
+            || meter_feed(meter),
             || {
-                true_peak.feed(&block);
-                scanner.feed(&block);
-                spectrum.feed(&block);
+                true_peak.feed(block);
+                scanner.feed(block);
+                spectrum.feed(block);
             },
         );
         fed

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use super::lane::{Candidate, Lane, Written};
 use super::{BLOCK, Prepared, RenderSpec};
-use crate::audio::encode::WavStream;
+use crate::audio::encode::{Deliverable, WavStream};
 use crate::audio::spill::{Run, Sparse, SparseReader, SparseWriter, Spill};
 use crate::dsp::dither::Quantizer;
 use crate::dsp::limiter::curve::{CurveStream, Tally};
@@ -73,30 +73,30 @@ impl<'a> Branch<'a> {
         spec: &RenderSpec,
         scratch: &Path,
     ) -> Result<Vec<Branch<'a>>> {
-        let mut rates: Vec<(u32, Vec<usize>)> = Vec::new();
-        for (i, d) in spec.deliverables.iter().enumerate() {
-            let rate = d.sample_rate.unwrap_or(prepared.sample_rate);
-            match rates.iter_mut().find(|(r, _)| *r == rate) {
-                Some((_, list)) => list.push(i),
-                None => rates.push((rate, vec![i])),
-            }
+        let rate_of = |d: &Deliverable| d.sample_rate.unwrap_or(prepared.sample_rate);
+        if let Some(d) = spec.deliverables.iter().find(|d| prepared.spill(rate_of(d)).is_none()) {
+            let rate = rate_of(d);
+            return Err(Error::Render(format!("the premaster was not prepared at {rate} Hz")));
         }
-        rates
-            .into_iter()
-            .map(|(rate, deliverables)| {
-                let pre = prepared
-                    .spill(rate)
-                    .ok_or_else(|| Error::Render(format!("the premaster was not prepared at {rate} Hz")))?;
-                Ok(Branch {
-                    sample_rate: rate,
+        Ok(prepared
+            .spills
+            .iter()
+            .map(|(rate, pre)| {
+                let deliverables: Vec<usize> = (spec.deliverables.iter().enumerate())
+                    .filter(|(_, d)| rate_of(d) == *rate)
+                    .map(|(i, _)| i)
+                    .collect();
+                Branch {
+                    sample_rate: *rate,
                     pre,
                     envelope: None,
                     curve: None,
                     scratch: scratch.to_path_buf(),
                     deliverables,
-                })
+                }
             })
-            .collect()
+            .filter(|b| !b.deliverables.is_empty())
+            .collect())
     }
 
     /// The envelope, exact wherever a limiter at `gain_db` reads it.
@@ -135,8 +135,8 @@ impl<'a> Branch<'a> {
     }
 
     /// What the limiter's gain curve at `gain_db` does (sustained, peak, and
-    /// each block's power), without applying it.
-    /// The curve is kept (spilled), for a pass at the same gain to apply.
+    /// each block's power), without applying it. The curve is kept
+    /// (spilled), for a pass at the same gain to apply.
     fn curve_work(&mut self, lim: &LimiterSettings, gain_db: f64) -> Result<(f64, f64, Vec<f64>)> {
         let rate = self.sample_rate;
         self.curve = None; // its file's name is reused

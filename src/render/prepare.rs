@@ -20,7 +20,7 @@ use crate::error::Result;
 pub struct Prepared {
     pub(super) sample_rate: u32,
     /// One spill per distinct output rate, in the order deliverables first use it.
-    spills: Vec<(u32, Spill)>,
+    pub(super) spills: Vec<(u32, Spill)>,
     pub(super) energies: BlockEnergies,
     pub(super) compressor: Option<CompressorStats>,
 }
