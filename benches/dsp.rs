@@ -117,12 +117,7 @@ fn chain(c: &mut Criterion) {
     let x = music();
     let frames = x[0].len() as u64;
     let chain = Chain::default();
-    let deliverables = [Deliverable {
-        name: "master".into(),
-        sample_rate: None,
-        format: SampleFormat::Int24,
-        dither: DitherKind::Tpdf,
-    }];
+    let deliverables = [Deliverable::wav("master", None, SampleFormat::Int24, DitherKind::Tpdf)];
     let mut g = c.benchmark_group("chain");
     g.throughput(Throughput::Elements(frames));
     g.sample_size(10);

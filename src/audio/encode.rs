@@ -27,6 +27,27 @@ impl SampleFormat {
     }
 }
 
+/// The file-name template of a deliverable that names none: `01 - Night Drive.wav`.
+pub const DEFAULT_FILE_NAME: &str = "{number:02} - {title}";
+
+/// The file a deliverable's masters are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// WAV (Broadcast Wave, with its `bext` chunk), RF64 past 4 GiB.
+    Wav,
+    /// FLAC at a compression level, 0 (fastest) to 8 (smallest).
+    Flac { level: u8 },
+}
+
+impl Container {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Container::Wav => "wav",
+            Container::Flac { .. } => "flac",
+        }
+    }
+}
+
 /// One release format: a folder of masters at one rate and sample format.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deliverable {
@@ -35,6 +56,28 @@ pub struct Deliverable {
     pub sample_rate: Option<u32>,
     pub format: SampleFormat,
     pub dither: crate::dsp::dither::DitherKind,
+    pub container: Container,
+    /// The file-name template (validated; `manifest::template`).
+    pub file_name: String,
+}
+
+impl Deliverable {
+    /// A 24-bit WAV deliverable at `sample_rate` (`None`: the premaster's), undithered past 24 bits.
+    pub fn wav(
+        name: &str,
+        sample_rate: Option<u32>,
+        format: SampleFormat,
+        dither: crate::dsp::dither::DitherKind,
+    ) -> Self {
+        Deliverable {
+            name: name.into(),
+            sample_rate,
+            format,
+            dither,
+            container: Container::Wav,
+            file_name: DEFAULT_FILE_NAME.into(),
+        }
+    }
 }
 
 /// Frames packed into bytes at a time when writing samples.
@@ -42,16 +85,27 @@ const PACK_FRAMES: usize = 8192;
 
 /// The largest RIFF WAV: its sizes are 32-bit. A larger master is written
 /// as RF64 (EBU Tech 3306).
-pub const RIFF_MAX_BYTES: u64 = u32::MAX as u64;
+pub const RIFF_MAX_BYTES: u64 = u32::MAX as u64 - TAG_ROOM_BYTES;
+
+/// Room kept under the RIFF limit for the tags appended after the samples
+/// (`audio::tags`: a `LIST`/`INFO` chunk of a dozen short texts).
+pub const TAG_ROOM_BYTES: u64 = 64 * 1024;
 
 /// The `ds64` chunk RF64 adds after `WAVE`: its header and 28 bytes (RIFF
 /// size, data size and sample count, 64-bit each, and an empty table).
 const DS64_BYTES: usize = 8 + 28;
 
+/// The `bext` chunk's body (EBU Tech 3285 v2): 602 bytes of fields, then
+/// room for the coding history. Every WAV master carries one, reserved
+/// (zeros) when the file is made and filled in by the tags
+/// (`audio::tags`), once the file's loudness is measured.
+pub const BEXT_BODY_BYTES: usize = 602 + 256;
+
 /// The header of a WAV file holding `frames` frames of `spec`: RIFF up to
-/// `rf64_above` bytes in all, RF64 past it. Its RIFF form is byte for byte
-/// hound's; RF64 is the same with `RF64`, a `ds64` chunk after `WAVE`, and
-/// the 32-bit sizes set to `0xFFFFFFFF` as Tech 3306 asks.
+/// `rf64_above` bytes in all, RF64 past it. It is hound's (`fmt`, `data`)
+/// with a `bext` chunk (reserved, [`BEXT_BODY_BYTES`]) after `WAVE`; RF64
+/// is the same with `RF64`, a `ds64` chunk first after `WAVE`, and the
+/// 32-bit sizes set to `0xFFFFFFFF` as Tech 3306 asks.
 fn wav_header(
     spec: hound::WavSpec,
     frames: u64,
@@ -60,6 +114,11 @@ fn wav_header(
     let mut cursor = std::io::Cursor::new(Vec::new());
     hound::WavWriter::new(&mut cursor, spec)?.finalize()?;
     let mut header = cursor.into_inner();
+    let mut bext = Vec::with_capacity(8 + BEXT_BODY_BYTES);
+    bext.extend_from_slice(b"bext");
+    bext.extend_from_slice(&(BEXT_BODY_BYTES as u32).to_le_bytes());
+    bext.resize(8 + BEXT_BODY_BYTES, 0);
+    header.splice(12..12, bext);
     let data_bytes = frames * spec.channels as u64 * (spec.bits_per_sample as u64 / 8);
     let riff_bytes = header.len() as u64 + data_bytes;
     let len = header.len();
@@ -181,6 +240,51 @@ impl WavStream {
     }
 }
 
+/// A master being written a block at a time, in its deliverable's container.
+pub enum MasterFile {
+    Wav(WavStream),
+    Flac(Box<super::flac::FlacStream>),
+}
+
+impl MasterFile {
+    /// Creates `path` (which must not exist) for `frames` frames.
+    pub fn create(
+        path: &Path,
+        sample_rate: u32,
+        channels: usize,
+        format: SampleFormat,
+        container: Container,
+        frames: u64,
+    ) -> Result<MasterFile> {
+        Ok(match container {
+            Container::Wav => {
+                MasterFile::Wav(WavStream::create(path, sample_rate, channels, format, frames)?)
+            }
+            Container::Flac { level } => {
+                let flac =
+                    super::flac::FlacStream::create(path, sample_rate, channels, format.bits(), level)?;
+                MasterFile::Flac(Box::new(flac))
+            }
+        })
+    }
+
+    /// Appends a block: one slice per channel, samples on the format's integer grid (or floats).
+    pub fn write(&mut self, block: &[&[f32]]) -> Result<()> {
+        match self {
+            MasterFile::Wav(w) => w.write(block),
+            MasterFile::Flac(f) => f.write(block),
+        }
+    }
+
+    /// Finishes the file, and with `sync` syncs it to disk.
+    pub fn finish(self, sync: bool) -> Result<()> {
+        match self {
+            MasterFile::Wav(w) => w.finish(sync),
+            MasterFile::Flac(f) => (*f).finish(sync),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,14 +387,25 @@ mod tests {
         cursor.into_inner()
     }
 
+    /// hound's file with a reserved `bext` chunk after `WAVE`, and the RIFF size grown by it.
+    fn with_bext(mut riff: Vec<u8>) -> Vec<u8> {
+        let mut bext = b"bext".to_vec();
+        bext.extend_from_slice(&(BEXT_BODY_BYTES as u32).to_le_bytes());
+        bext.resize(8 + BEXT_BODY_BYTES, 0);
+        riff.splice(12..12, bext);
+        let size = (riff.len() - 8) as u32;
+        riff[4..8].copy_from_slice(&size.to_le_bytes());
+        riff
+    }
+
     #[test]
-    fn a_riff_master_is_byte_for_byte_what_hound_writes() {
+    fn a_riff_master_is_byte_for_byte_what_hound_writes_with_a_bext_chunk() {
         let dir = tempfile::tempdir().unwrap();
         for bits in [16, 24, 32] {
             let p = pcm(bits, 20_001);
             let path = dir.path().join(format!("{bits}.wav"));
             write_wav(&path, 44100, &p).unwrap();
-            assert_eq!(fs::read(&path).unwrap(), hound_bytes(&p, 44100), "{bits}-bit");
+            assert_eq!(fs::read(&path).unwrap(), with_bext(hound_bytes(&p, 44100)), "{bits}-bit");
         }
     }
 

@@ -2,11 +2,13 @@
 
 pub mod decode;
 pub(crate) mod encode;
+pub(crate) mod flac;
 pub mod resample;
 mod riff64;
 pub(crate) mod source;
 pub(crate) mod spill;
 pub(crate) mod stems;
+pub(crate) mod tags;
 
 use crate::dsp::Stereo;
 

@@ -8,6 +8,7 @@
 //! - `resolve`: presets, album and track keys merged, defaulted and
 //!   checked, one part per section.
 
+pub(crate) mod codes;
 pub(crate) mod defaults;
 pub mod limits;
 mod locate;
@@ -16,12 +17,13 @@ pub(crate) mod preset;
 mod read;
 mod resolve;
 pub(crate) mod schema;
+pub(crate) mod template;
 #[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::audio::encode::{Deliverable, SampleFormat};
+pub use crate::audio::encode::{Container, Deliverable, SampleFormat};
 pub use crate::audio::stems::{StemInput, StemMix};
 pub use crate::dsp::chain::{Chain, Limiter};
 use crate::error::{Error, ManifestError};
@@ -59,6 +61,31 @@ pub struct Track {
     pub source: TrackSource,
     pub offset_lu: f64,
     pub chain: Chain,
+    pub meta: TrackMeta,
+}
+
+/// What a track says of itself beyond its title: tags in every deliverable.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrackMeta {
+    /// The track's artist, when it is not the album's.
+    pub artist: Option<String>,
+    pub composer: Option<String>,
+    /// 12 characters, no hyphens (validated).
+    pub isrc: Option<String>,
+    /// The track's genre, when it is not the album's.
+    pub genre: Option<String>,
+}
+
+/// What the release says of itself: tags in every deliverable.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlbumMeta {
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (validated).
+    pub date: Option<String>,
+    pub genre: Option<String>,
+    pub label: Option<String>,
+    pub copyright: Option<String>,
+    /// UPC-A or EAN-13 digits, check digit verified.
+    pub upc: Option<String>,
 }
 
 impl Track {
@@ -68,11 +95,6 @@ impl Track {
             TrackSource::Mix(p) => vec![p.as_path()],
             TrackSource::Stems(stems) => stems.iter().map(|s| s.file.as_path()).collect(),
         }
-    }
-
-    /// `NN - Title.wav`, the title made safe for every file system.
-    pub fn file_name(&self) -> String {
-        format!("{:02} - {}.wav", self.number, sanitize_title(&self.title))
     }
 
     pub fn kind(&self) -> &'static str {
@@ -99,10 +121,34 @@ pub struct Album {
     pub root: PathBuf,
     pub title: String,
     pub artist: Option<String>,
+    pub meta: AlbumMeta,
     pub target: Target,
     pub deliverables: Vec<Deliverable>,
     pub tracks: Vec<Track>,
     pub qc: QcConfig,
+}
+
+impl Album {
+    /// The track's artist: its own, else the album's.
+    pub fn artist_of<'a>(&'a self, track: &'a Track) -> Option<&'a str> {
+        track.meta.artist.as_deref().or(self.artist.as_deref())
+    }
+
+    /// A track's file name in a deliverable: its template filled in, made
+    /// safe for every file system, with the container's extension
+    /// (`01 - Night Drive.wav` by default).
+    pub fn file_name(&self, track: &Track, deliverable: &Deliverable) -> String {
+        let year = self.meta.date.as_deref().map_or("", |d| &d[..4.min(d.len())]);
+        let fields = template::Fields {
+            number: track.number,
+            title: &track.title,
+            artist: self.artist_of(track).unwrap_or(""),
+            album: &self.title,
+            isrc: track.meta.isrc.as_deref().unwrap_or(""),
+            year,
+        };
+        format!("{}.{}", template::render(&deliverable.file_name, &fields), deliverable.container.extension())
+    }
 }
 
 /// Reads and validates a manifest file.

@@ -28,6 +28,27 @@ pub struct RawManifest {
 pub struct RawAlbumInfo {
     pub title: String,
     pub artist: Option<String>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub date: Option<String>,
+    pub genre: Option<String>,
+    pub label: Option<String>,
+    pub copyright: Option<String>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub upc: Option<String>,
+}
+
+/// Text, or a number written without quotes (`date: 2026`, `upc: 036000291452`) taken as its digits.
+fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrNumber {
+        Text(String),
+        Number(u64),
+    }
+    Ok(Option::<TextOrNumber>::deserialize(d)?.map(|v| match v {
+        TextOrNumber::Text(t) => t,
+        TextOrNumber::Number(n) => n.to_string(),
+    }))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -117,6 +138,7 @@ pub struct RawBudget {
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Wav,
+    Flac,
 }
 
 /// `sample_rate: source` or a rate in Hz.
@@ -150,6 +172,9 @@ pub struct RawDeliverable {
     pub sample_rate: Option<RateSpec>,
     pub bit_depth: Option<u32>,
     pub dither: Option<DitherKind>,
+    /// FLAC: 0 (fastest) to 8 (smallest).
+    pub compression: Option<u8>,
+    pub file_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,6 +185,10 @@ pub struct RawTrack {
     pub stems: Option<Vec<RawStem>>,
     pub offset_lu: Option<f64>,
     pub chain: Option<RawChain>,
+    pub artist: Option<String>,
+    pub composer: Option<String>,
+    pub isrc: Option<String>,
+    pub genre: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -40,7 +40,7 @@ fn defaults_fill_a_minimal_manifest() {
     assert_eq!(chain.eq[0].freq_hz, 20.0);
     assert!(chain.compressor.is_none());
     assert_eq!(a.tracks[0].source, TrackSource::Mix(PathBuf::from("./one.wav")));
-    assert_eq!(a.tracks[0].file_name(), "01 - One.wav");
+    assert_eq!(a.file_name(&a.tracks[0], &a.deliverables[0]), "01 - One.wav");
 }
 
 #[test]
@@ -220,4 +220,86 @@ fn the_readme_lists_every_range_from_the_one_table() {
         readme.contains(&table),
         "README.md's table of ranges is out of step with manifest::limits; it should read:\n{table}"
     );
+}
+
+#[test]
+fn release_metadata_is_read_and_checked_where_it_is_written() {
+    let a = parse_str(
+        "version: 1\nalbum: {title: T, artist: A, date: 2026-03-20, upc: \"036000291452\", label: L, genre: G, copyright: C}\n\
+         deliverables:\n  - {name: cd, format: flac, compression: 8, bit_depth: 16, file_name: \"{number:02} {artist} - {title}\"}\n\
+         tracks:\n  - {title: One, mix: a.wav, isrc: gb-abc-24-00012, artist: B, composer: K}\n  - {title: Two, mix: b.wav}\n",
+    )
+    .unwrap();
+    assert_eq!(a.meta.upc.as_deref(), Some("036000291452"));
+    assert_eq!(a.meta.date.as_deref(), Some("2026-03-20"));
+    assert_eq!(a.tracks[0].meta.isrc.as_deref(), Some("GBABC2400012"));
+    assert_eq!(a.deliverables[0].container, Container::Flac { level: 8 });
+    assert_eq!(a.file_name(&a.tracks[0], &a.deliverables[0]), "01 B - One.flac");
+    assert_eq!(a.file_name(&a.tracks[1], &a.deliverables[0]), "02 A - Two.flac");
+    // A year written as a number, and a barcode written as one.
+    let a = parse_str("version: 1\nalbum: {title: T, date: 2026, upc: 4006381333931}\ntracks:\n  - {title: A, mix: a.wav}\n").unwrap();
+    assert_eq!((a.meta.date.as_deref(), a.meta.upc.as_deref()), (Some("2026"), Some("4006381333931")));
+
+    let cases: &[(&str, &str, (usize, usize), &str)] = &[
+        (
+            "album: {title: T, upc: \"036000291453\"}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "album.upc",
+            (2, 19),
+            "should be 2, not 3",
+        ),
+        (
+            "album: {title: T, date: 2026-02-30}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "album.date",
+            (2, 19),
+            "not a date",
+        ),
+        (
+            "album: {title: T}\ntracks:\n  - {title: A, mix: a.wav, isrc: GB-AB-24-00012}\n",
+            "tracks[0].isrc",
+            (4, 28),
+            "not an ISRC",
+        ),
+        (
+            "album: {title: T}\ntracks:\n  - {title: A, mix: a.wav, isrc: GBABC2400012}\n  - {title: B, mix: b.wav, isrc: GB-ABC-24-00012}\n",
+            "tracks[1].isrc",
+            (5, 28),
+            "track 1's too",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: m, format: flac, compression: 9}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[0].compression",
+            (4, 29),
+            "0 (fastest) to 8",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: m, compression: 5}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[0].compression",
+            (4, 15),
+            "FLAC setting",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: m, format: flac, bit_depth: 32}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[0].bit_depth",
+            (4, 29),
+            "FLAC stores integers",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: m, file_name: \"{artist} - {titel}\"}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[0].file_name",
+            (4, 15),
+            "`{titel}` is unknown",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: m, file_name: \"{title}\"}\ntracks:\n  - {title: A, mix: a.wav}\n  - {title: a, mix: b.wav}\n",
+            "deliverables[0].file_name",
+            (4, 15),
+            "tracks 1 and 2 would both be written as `m/a.wav`",
+        ),
+    ];
+    for (text, path, pos, words) in cases {
+        let e = err(&format!("version: 1\n{text}"));
+        assert_eq!(&e.path, path, "{e}");
+        assert_eq!((e.line, e.column), *pos, "{e}");
+        assert!(e.message.contains(words), "{e}");
+    }
 }

@@ -22,6 +22,7 @@ mod master;
 mod preflight;
 mod report;
 mod schedule;
+mod tags;
 
 use std::path::{Path, PathBuf};
 
@@ -65,7 +66,8 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     let analyses = analyze::analyze_into(album, opts.jobs, progress, Some(&staging))?;
     let pool = schedule::pool(opts.jobs)?;
     let (mastered, plan) = album::master_album(album, &analyses, &paths, &staging, &pool, progress)?;
-    let report = report::build(album, &paths, &analyses, &mastered, &plan)?;
+    let mut report = report::build(album, &paths, &analyses, &mastered, &plan)?;
+    tags::tag_all(album, &staging, &paths, &mut report)?;
     let mut files: Vec<PathBuf> = paths.into_iter().flatten().collect();
     for e in opts.reports.iter().map(|f| f.exporter()) {
         let rel = PathBuf::from(e.file_name());

@@ -46,7 +46,7 @@ pub fn output_paths(album: &Album) -> Vec<Vec<PathBuf>> {
     album
         .tracks
         .iter()
-        .map(|t| album.deliverables.iter().map(|d| Path::new(&d.name).join(t.file_name())).collect())
+        .map(|t| album.deliverables.iter().map(|d| Path::new(&d.name).join(album.file_name(t, d))).collect())
         .collect()
 }
 

@@ -191,14 +191,18 @@ fn output_reports(album: &Album, m: &Mastered, paths: &[PathBuf]) -> Vec<OutputR
             OutputReport {
                 deliverable: d.name.clone(),
                 path: path.display().to_string(),
+                format: d.container.extension(),
                 sample_rate: o.sample_rate,
                 bit_depth: d.format.bits(),
                 integrated_lufs: meas.integrated_lufs,
                 true_peak_dbtp: meas.true_peak_dbtp,
                 sample_peak_dbfs: meas.sample_peak_dbfs,
                 lra_lu: meas.lra_lu,
+                momentary_max_lufs: meas.momentary_max_lufs,
+                short_term_max_lufs: meas.short_term_max_lufs,
                 duration_s: meas.duration_s,
                 frames: (meas.duration_s * o.sample_rate as f64).round() as usize,
+                tags: Default::default(),
             }
         })
         .collect()
@@ -269,7 +273,7 @@ fn deliverable_reports(album: &Album, mastered: &[Mastered]) -> Result<Vec<Deliv
                 .fold(f64::NEG_INFINITY, f64::max);
             Ok(DeliverableReport {
                 name: d.name.clone(),
-                format: "wav",
+                format: d.container.extension(),
                 sample_rate: d.sample_rate,
                 bit_depth: d.format.bits(),
                 dither: match (d.format, d.dither) {

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use super::lane::{Candidate, Lane, Written};
 use super::{BLOCK, Prepared, RenderSpec};
-use crate::audio::encode::{Deliverable, WavStream};
+use crate::audio::encode::{Deliverable, MasterFile};
 use crate::audio::spill::{Run, Sparse, SparseReader, SparseWriter, Spill};
 use crate::dsp::dither::Quantizer;
 use crate::dsp::limiter::curve::{CurveStream, Tally};
@@ -173,7 +173,15 @@ impl<'a> Branch<'a> {
         let mut lanes = Vec::new();
         for &i in &self.deliverables {
             let d = &spec.deliverables[i];
-            let seed = spec.seed.wrapping_add(i as u64);
+            // Deliverables that store the same samples (one rate, as every
+            // deliverable of a branch, one format and dither: a WAV and a
+            // FLAC of one master) share one dither, so
+            // they hold the very same samples.
+            let same = |j: &usize| {
+                (spec.deliverables[*j].format, spec.deliverables[*j].dither) == (d.format, d.dither)
+            };
+            let first = self.deliverables.iter().copied().find(same).unwrap_or(i);
+            let seed = spec.seed.wrapping_add(first as u64);
             let quantizers = (0..2u64)
                 .map(|c| {
                     Quantizer::new(d.format.bits().min(24), d.dither, seed.wrapping_mul(31).wrapping_add(c))
@@ -188,7 +196,7 @@ impl<'a> Branch<'a> {
                 format: d.format,
                 quantizers,
                 energies: BlockEnergies::new(2, self.sample_rate),
-                file: WavStream::create(&path, self.sample_rate, 2, d.format, frames)?,
+                file: MasterFile::create(&path, self.sample_rate, 2, d.format, d.container, frames)?,
                 path,
                 samples: [Vec::new(), Vec::new()],
             });

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::BLOCK;
 use crate::audio::decode::Reader;
-use crate::audio::encode::{SampleFormat, WavStream};
+use crate::audio::encode::{MasterFile, SampleFormat};
 use crate::dsp::dither::Quantizer;
 use crate::dsp::loudness::{BlockEnergies, Measurement, Meter};
 use crate::dsp::peaks::TruePeakMeter;
@@ -41,7 +41,7 @@ pub(super) struct Lane {
     pub(super) format: SampleFormat,
     pub(super) quantizers: Vec<Quantizer>,
     pub(super) energies: BlockEnergies,
-    pub(super) file: WavStream,
+    pub(super) file: MasterFile,
     pub(super) path: PathBuf,
     /// The block as this deliverable stores it.
     pub(super) samples: [Vec<f32>; 2],

@@ -427,18 +427,8 @@ mod tests {
     fn ceiling_and_loudness_hold_after_48k_to_44k1_and_16_bit_dither() {
         let chain = Chain::default();
         let deliverables = [
-            Deliverable {
-                name: "cd".into(),
-                sample_rate: Some(44100),
-                format: SampleFormat::Int16,
-                dither: DitherKind::Tpdf,
-            },
-            Deliverable {
-                name: "hires".into(),
-                sample_rate: None,
-                format: SampleFormat::Int24,
-                dither: DitherKind::Shaped,
-            },
+            Deliverable::wav("cd", Some(44100), SampleFormat::Int16, DitherKind::Tpdf),
+            Deliverable::wav("hires", None, SampleFormat::Int24, DitherKind::Shaped),
         ];
         // A budget wide enough for -8 LUFS: this is about the ceiling.
         let mut chain = chain;
@@ -471,12 +461,7 @@ mod tests {
     #[test]
     fn the_default_chain_at_minus_14_keeps_the_loudness_range() {
         let chain = Chain::default();
-        let deliverables = [Deliverable {
-            name: "m".into(),
-            sample_rate: None,
-            format: SampleFormat::Float32,
-            dither: DitherKind::None,
-        }];
+        let deliverables = [Deliverable::wav("m", None, SampleFormat::Float32, DitherKind::None)];
         let mut losses: Vec<f64> = (0..5)
             .map(|i| {
                 let x = song(i, 30.0, 44100);
@@ -498,12 +483,7 @@ mod tests {
     }
 
     fn float_master() -> [Deliverable; 1] {
-        [Deliverable {
-            name: "m".into(),
-            sample_rate: None,
-            format: SampleFormat::Float32,
-            dither: DitherKind::None,
-        }]
+        [Deliverable::wav("m", None, SampleFormat::Float32, DitherKind::None)]
     }
 
     fn spec<'a>(chain: &'a Chain, target: f64, deliverables: &'a [Deliverable]) -> RenderSpec<'a> {
@@ -644,18 +624,8 @@ mod tests {
     fn full_scale_band_limited_noise_far_past_its_budget() {
         let chain = Chain::default();
         let deliverables = [
-            Deliverable {
-                name: "f".into(),
-                sample_rate: None,
-                format: SampleFormat::Float32,
-                dither: DitherKind::None,
-            },
-            Deliverable {
-                name: "cd".into(),
-                sample_rate: Some(44100),
-                format: SampleFormat::Int16,
-                dither: DitherKind::Tpdf,
-            },
+            Deliverable::wav("f", None, SampleFormat::Float32, DitherKind::None),
+            Deliverable::wav("cd", Some(44100), SampleFormat::Int16, DitherKind::Tpdf),
         ];
         let x = pathological(4, 0.0, 0.0, 48000);
         let spec = RenderSpec { ceiling_dbtp: -4.592, ..spec(&chain, -5.0, &deliverables) };
@@ -687,8 +657,8 @@ mod tests {
         ) {
             let chain = Chain::default();
             let deliverables = [
-                Deliverable { name: "f".into(), sample_rate: None, format: SampleFormat::Float32, dither: DitherKind::None },
-                Deliverable { name: "cd".into(), sample_rate: Some(44100), format: SampleFormat::Int16, dither: DitherKind::Tpdf },
+                Deliverable::wav("f", None, SampleFormat::Float32, DitherKind::None),
+                Deliverable::wav("cd", Some(44100), SampleFormat::Int16, DitherKind::Tpdf),
             ];
             let x = pathological(kind, level_db, at, 48000);
             let spec = RenderSpec { ceiling_dbtp: ceiling, ..spec(&chain, target, &deliverables) };

@@ -193,14 +193,21 @@ pub struct OutputReport {
     pub deliverable: String,
     /// Relative to the output folder.
     pub path: String,
+    /// The container: `wav` or `flac`.
+    pub format: &'static str,
     pub sample_rate: u32,
     pub bit_depth: u32,
     pub integrated_lufs: f64,
     pub true_peak_dbtp: f64,
     pub sample_peak_dbfs: f64,
     pub lra_lu: f64,
+    pub momentary_max_lufs: f64,
+    pub short_term_max_lufs: f64,
     pub duration_s: f64,
     pub frames: usize,
+    /// The tags written into the file, by the container's own names
+    /// (Vorbis comments; RIFF `INFO` ids and `bext.*` fields).
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl Report {

@@ -12,6 +12,7 @@ mod house;
 mod judgment;
 mod master;
 mod properties;
+mod release;
 mod reliability;
 mod report;
 mod stems;

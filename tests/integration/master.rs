@@ -91,7 +91,7 @@ fn track_mode_puts_every_master_on_target_plus_offset() {
     let album = lathe::manifest::load(&manifest).unwrap();
     for track in &album.tracks {
         for d in &album.deliverables {
-            let path = out.join(&d.name).join(track.file_name());
+            let path = out.join(&d.name).join(album.file_name(track, d));
             let (m, _, _) = measure(&path);
             let want = -14.0 + track.offset_lu;
             assert!(

@@ -91,14 +91,18 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                 outputs: vec![OutputReport {
                     deliverable: "cd".into(),
                     path: format!("cd/{i:02} - Track.wav"),
+                    format: "wav",
                     sample_rate: 44100,
                     bit_depth: 16,
                     integrated_lufs: -14.01,
                     true_peak_dbtp: if stems { -0.92 } else { -1.1 },
                     sample_peak_dbfs: -1.3,
                     lra_lu: 7.2,
+                    momentary_max_lufs: -9.5,
+                    short_term_max_lufs: -11.2,
                     duration_s: seconds,
                     frames: (seconds * 44100.0) as usize,
+                    tags: [("INAM".to_string(), "Track".to_string())].into(),
                 }],
                 checks,
                 stems: stems.then(|| {

@@ -3,10 +3,11 @@
 use std::collections::HashSet;
 
 use super::Resolver;
+use crate::audio::flac;
 use crate::dsp::dither::DitherKind;
 use crate::error::ManifestError;
 use crate::manifest::schema::{Format, RateSpec, RawDeliverable};
-use crate::manifest::{Deliverable, SampleFormat, defaults, limits};
+use crate::manifest::{Album, Container, Deliverable, SampleFormat, defaults, limits, template};
 
 /// Report files lathe writes beside the deliverables' folders.
 const REPORT_FILES: [&str; 3] = ["report.json", "report.html", "report.md"];
@@ -29,6 +30,8 @@ impl Resolver<'_> {
                     sample_rate: Some(RateSpec::Source),
                     bit_depth: Some(defaults::BIT_DEPTH),
                     dither: None,
+                    compression: None,
+                    file_name: None,
                 }],
                 "deliverables",
             ),
@@ -58,10 +61,24 @@ impl Resolver<'_> {
                     Some(self.within(&limits::SAMPLE_RATE, &p("sample_rate"), hz as f64)? as u32)
                 }
             };
-            // WAV is the one container; a new one is a new arm here.
-            match d.format.unwrap_or(Format::Wav) {
-                Format::Wav => {}
-            }
+            let container = match (d.format.unwrap_or(Format::Wav), d.compression) {
+                (Format::Wav, Some(_)) => {
+                    return Err(self
+                        .src
+                        .error(&p("compression"), "`compression` is a FLAC setting; WAV is not compressed"));
+                }
+                (Format::Wav, None) => Container::Wav,
+                (Format::Flac, level) => {
+                    let level = level.unwrap_or(flac::DEFAULT_LEVEL);
+                    if !flac::LEVELS.contains(&level) {
+                        return Err(self.src.error(
+                            &p("compression"),
+                            format!("FLAC compression is 0 (fastest) to 8 (smallest); got {level}"),
+                        ));
+                    }
+                    Container::Flac { level }
+                }
+            };
             let format = match d.bit_depth.unwrap_or(defaults::BIT_DEPTH) {
                 16 => SampleFormat::Int16,
                 24 => SampleFormat::Int24,
@@ -82,9 +99,37 @@ impl Resolver<'_> {
                 (_, SampleFormat::Float32) => DitherKind::None,
                 (d, _) => d.unwrap_or(defaults::DITHER),
             };
-            out.push(Deliverable { name: d.name.clone(), sample_rate, format, dither });
+            if container != Container::Wav && format == SampleFormat::Float32 {
+                return Err(self.src.error(&p("bit_depth"), "FLAC stores integers: use bit_depth 16 or 24"));
+            }
+            let file_name = d.file_name.clone().unwrap_or_else(|| template::DEFAULT.to_string());
+            template::validate(&file_name).map_err(|m| self.src.error(&p("file_name"), m))?;
+            out.push(Deliverable { name: d.name.clone(), sample_rate, format, dither, container, file_name });
         }
         Ok(out)
+    }
+
+    /// No two tracks of a deliverable may get the same file name (a
+    /// template without `{number}` can give two titles one name).
+    pub(super) fn distinct_file_names(&self, album: &Album) -> Result<(), ManifestError> {
+        for (i, d) in album.deliverables.iter().enumerate() {
+            let mut seen = std::collections::HashMap::new();
+            for t in &album.tracks {
+                let name = album.file_name(t, d);
+                if let Some(first) = seen.insert(name.to_lowercase(), t.number) {
+                    let path = if d.file_name == template::DEFAULT {
+                        "tracks".to_string()
+                    } else {
+                        format!("deliverables[{i}].file_name")
+                    };
+                    return Err(self.src.error(
+                        &path,
+                        format!("tracks {first} and {} would both be written as `{}/{name}`; name them apart (add {{number}} to the template)", t.number, d.name),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A deliverable's name names a folder beside the report files.

@@ -4,6 +4,7 @@
 
 mod chain;
 mod deliverables;
+mod metadata;
 mod qc;
 mod target;
 mod tracks;
@@ -45,16 +46,19 @@ impl Resolver<'_> {
             self.deliverables_of(raw.deliverables.as_deref(), preset.deliverables.as_deref())?;
         let tracks = self.tracks(&raw.tracks, &album_chain, &target)?;
         let qc = self.qc(raw.qc.as_ref(), preset.qc.as_ref())?;
-        Ok(Album {
+        let album = Album {
             manifest: self.src.file.to_path_buf(),
             root: self.root.to_path_buf(),
             title: raw.album.title.clone(),
             artist: raw.album.artist.clone(),
+            meta: self.album_meta(&raw.album)?,
             target,
             deliverables,
             tracks,
             qc,
-        })
+        };
+        self.distinct_file_names(&album)?;
+        Ok(album)
     }
 
     fn preset(&self, name: Option<&str>) -> Result<RawPreset, ManifestError> {

@@ -35,6 +35,7 @@ impl Resolver<'_> {
             }
             tracks.push(track);
         }
+        self.distinct_isrcs(&tracks)?;
         Ok(tracks)
     }
 
@@ -64,6 +65,7 @@ impl Resolver<'_> {
             source,
             offset_lu: self.within(&lim::OFFSET, &p("offset_lu"), t.offset_lu.unwrap_or(0.0))?,
             chain: self.chain(&chain_path, &merged)?,
+            meta: self.track_meta(i, t)?,
         })
     }
 
