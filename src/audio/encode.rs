@@ -37,6 +37,8 @@ pub enum Container {
     Wav,
     /// FLAC at a compression level, 0 (fastest) to 8 (smallest).
     Flac { level: u8 },
+    /// MP3 (LAME), CBR or VBR: lossy, so its ceiling is checked on the decoded file.
+    Mp3(super::mp3::Mp3Mode),
 }
 
 impl Container {
@@ -44,7 +46,13 @@ impl Container {
         match self {
             Container::Wav => "wav",
             Container::Flac { .. } => "flac",
+            Container::Mp3(_) => "mp3",
         }
+    }
+
+    /// A lossy codec: what plays back is not what was written.
+    pub fn is_lossy(self) -> bool {
+        matches!(self, Container::Mp3(_))
     }
 }
 
@@ -244,6 +252,7 @@ impl WavStream {
 pub enum MasterFile {
     Wav(WavStream),
     Flac(Box<super::flac::FlacStream>),
+    Mp3(Box<super::mp3::Mp3Stream>),
 }
 
 impl MasterFile {
@@ -265,6 +274,10 @@ impl MasterFile {
                     super::flac::FlacStream::create(path, sample_rate, channels, format.bits(), level)?;
                 MasterFile::Flac(Box::new(flac))
             }
+            Container::Mp3(mode) => {
+                assert_eq!(channels, 2, "MP3 masters are stereo");
+                MasterFile::Mp3(Box::new(super::mp3::Mp3Stream::create(path, sample_rate, mode)?))
+            }
         })
     }
 
@@ -273,6 +286,7 @@ impl MasterFile {
         match self {
             MasterFile::Wav(w) => w.write(block),
             MasterFile::Flac(f) => f.write(block),
+            MasterFile::Mp3(m) => m.write(block),
         }
     }
 
@@ -281,6 +295,7 @@ impl MasterFile {
         match self {
             MasterFile::Wav(w) => w.finish(sync),
             MasterFile::Flac(f) => (*f).finish(sync),
+            MasterFile::Mp3(m) => (*m).finish(sync),
         }
     }
 }

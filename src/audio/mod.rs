@@ -3,6 +3,7 @@
 pub mod decode;
 pub(crate) mod encode;
 pub(crate) mod flac;
+pub(crate) mod mp3;
 pub mod resample;
 mod riff64;
 pub(crate) mod source;

@@ -29,6 +29,45 @@ pub fn write_flac(path: &Path, comments: &[(String, String)]) -> Result<()> {
     sync(path)
 }
 
+/// Writes an ID3v2.4 tag into an MP3 file from the same comments a FLAC
+/// master gets (Vorbis names, mapped by `lofty` onto ID3 frames: `TITLE`
+/// to `TIT2`, `ISRC` to `TSRC`, `REPLAYGAIN_TRACK_GAIN` to a `TXXX` frame).
+/// Returns what the file holds, by frame: `TIT2`, `TXXX:REPLAYGAIN_TRACK_GAIN`.
+pub fn write_id3(path: &Path, comments: &[(String, String)]) -> Result<Vec<(String, String)>> {
+    use lofty::id3::v2::{Frame, Id3v2Tag};
+    use lofty::tag::{Accessor, ItemKey, Tag, TagType};
+    let mut tag = Tag::new(TagType::Id3v2);
+    for (k, v) in comments {
+        match k.as_str() {
+            "TRACKNUMBER" => tag.set_track(v.parse().unwrap_or(0)),
+            "TRACKTOTAL" => tag.set_track_total(v.parse().unwrap_or(0)),
+            _ => {
+                let key = ItemKey::from_key(TagType::VorbisComments, k)
+                    .ok_or_else(|| Error::Render(format!("{}: no ID3 frame holds {k}", path.display())))?;
+                tag.insert_text(key, v.clone());
+            }
+        }
+    }
+    let id3 = Id3v2Tag::from(tag);
+    let mut written = Vec::new();
+    for frame in &id3 {
+        let text = match frame {
+            Frame::Text(t) => t.value.to_string(),
+            Frame::UserText(t) => {
+                written.push((format!("TXXX:{}", t.description), t.content.to_string()));
+                continue;
+            }
+            Frame::Timestamp(t) => t.timestamp.to_string(),
+            _ => continue,
+        };
+        written.push((frame.id_str().to_string(), text));
+    }
+    id3.save_to_path(path, WriteOptions::default())
+        .map_err(|e| Error::Render(format!("{}: writing its tags: {e}", path.display())))?;
+    sync(path)?;
+    Ok(written)
+}
+
 fn sync(path: &Path) -> Result<()> {
     std::fs::File::open(path).and_then(|f| f.sync_all()).map_err(|e| Error::output(path, e))
 }

@@ -17,5 +17,7 @@ pub const TOLERANCE_LU: f64 = 0.5;
 /// at the premaster's rate.
 pub const DELIVERABLE_NAME: &str = "master";
 pub const BIT_DEPTH: u32 = 24;
+/// An MP3 deliverable's bit rate when it names none (kbit/s): the highest, for masters.
+pub const MP3_KBPS: u16 = 320;
 /// Integer deliverables are dithered unless they say otherwise.
 pub const DITHER: DitherKind = DitherKind::Tpdf;

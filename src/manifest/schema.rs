@@ -139,6 +139,7 @@ pub struct RawBudget {
 pub enum Format {
     Wav,
     Flac,
+    Mp3,
 }
 
 /// `sample_rate: source` or a rate in Hz.
@@ -174,6 +175,10 @@ pub struct RawDeliverable {
     pub dither: Option<DitherKind>,
     /// FLAC: 0 (fastest) to 8 (smallest).
     pub compression: Option<u8>,
+    /// MP3: a constant bit rate (kbit/s)...
+    pub bitrate_kbps: Option<u16>,
+    /// ...or a VBR quality, 0 (best) to 9.
+    pub quality: Option<u8>,
     pub file_name: Option<String>,
 }
 

@@ -295,6 +295,36 @@ fn release_metadata_is_read_and_checked_where_it_is_written() {
             (4, 15),
             "tracks 1 and 2 would both be written as `m/a.wav`",
         ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: w}\n  - {name: m, format: mp3, sample_rate: 44100, bitrate_kbps: 300}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[1].bitrate_kbps",
+            (5, 48),
+            "one of [32, 40",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: w}\n  - {name: m, format: mp3, sample_rate: 96000}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[1].sample_rate",
+            (5, 28),
+            "32000, 44100 or 48000",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: w}\n  - {name: m, format: mp3, sample_rate: 44100, bitrate_kbps: 320, quality: 2}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[1].quality",
+            (5, 67),
+            "not both",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: w}\n  - {name: m, format: mp3, sample_rate: 44100, bit_depth: 16}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[1].bit_depth",
+            (5, 48),
+            "not an MP3 setting",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: m, format: mp3, sample_rate: 44100}\n  - {name: w}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[0].format",
+            (4, 15),
+            "put a WAV or FLAC deliverable first",
+        ),
     ];
     for (text, path, pos, words) in cases {
         let e = err(&format!("version: 1\n{text}"));

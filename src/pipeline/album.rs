@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use super::analyze::Analysis;
 use super::commit::Staging;
-use super::master::{Mastered, master_track};
+use super::master::{Mastered, encode_lossy, master_track};
 use super::schedule::longest_first;
 use crate::dsp::loudness::BlockEnergies;
 use crate::error::Result;
@@ -90,11 +90,48 @@ pub(super) fn master_album(
             _ => break mastered,
         }
     };
+    let mut mastered = mastered;
+    encode_all(album, analyses, &mut mastered, paths, staging, pool, progress)?;
     let held_back = match album.target.mode {
         Mode::Album => held_back(anchor_gain, album_gain, fitted),
         Mode::Track => None,
     };
     Ok((mastered, AlbumPlan { gain_db: album_gain, pooled_premaster_lufs: pooled_pre, passes, held_back }))
+}
+
+/// Every track's lossy deliverables encoded at the gain its lossless
+/// masters got, each (track, deliverable) its own job, longest first.
+fn encode_all(
+    album: &Album,
+    analyses: &[Analysis],
+    mastered: &mut [Mastered],
+    paths: &[Vec<PathBuf>],
+    staging: &Staging,
+    pool: &rayon::ThreadPool,
+    progress: &Progress,
+) -> Result<()> {
+    let lossy: Vec<usize> =
+        (0..album.deliverables.len()).filter(|&j| album.deliverables[j].container.is_lossy()).collect();
+    if lossy.is_empty() {
+        return Ok(());
+    }
+    let jobs: Vec<(usize, usize)> =
+        (0..album.tracks.len()).flat_map(|i| lossy.iter().map(move |&j| (i, j))).collect();
+    let weights: Vec<f64> = jobs.iter().map(|&(i, _)| analyses[i].measurement.duration_s).collect();
+    let bar = progress.phase("encode", jobs.len());
+    let encoded = longest_first(pool, &weights, |k| {
+        let (i, j) = jobs[k];
+        let t = &album.tracks[i];
+        let r = encode_lossy(album, t, j, &analyses[i], &mastered[i], &paths[i], staging);
+        bar.done(&format!("{} ({})", t.title, album.deliverables[j].name));
+        r
+    });
+    drop(bar);
+    // Each track's outputs are its lossless ones in order; the lossy ones go in at their places.
+    for (&(i, j), e) in jobs.iter().zip(encoded) {
+        mastered[i].outputs.insert(j, e?);
+    }
+    Ok(())
 }
 
 /// Per-track loudness targets, in track order.

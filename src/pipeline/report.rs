@@ -7,11 +7,12 @@ use super::album::{AlbumPlan, loudest};
 use super::analyze::Analysis;
 use super::display_path;
 use super::master::Mastered;
+use crate::audio::mp3::Mp3Mode;
 use crate::audio::stems::StemFacts;
 use crate::dsp::dither::DitherKind;
 use crate::dsp::loudness::BlockEnergies;
 use crate::error::Result;
-use crate::manifest::{Album, AlbumAnchor, Mode, SampleFormat, Track};
+use crate::manifest::{Album, AlbumAnchor, Container, Mode, SampleFormat, Track};
 use crate::qc::album::HeldBackFacts;
 use crate::qc::master::{GainBound, Target};
 use crate::qc::{self, Check, Severity, Thresholds};
@@ -163,13 +164,27 @@ fn track_checks(album: &Album, track: &Track, an: &Analysis, m: &Mastered) -> Ve
     };
     let mut checks = an.checks.clone();
     for (d, o) in album.deliverables.iter().zip(&m.outputs) {
+        let meas = &o.measurement;
+        if let Some(c) = &o.codec {
+            let master = m.outputs[0].measurement.integrated_lufs;
+            let ceiling = album.target.true_peak_dbtp;
+            checks.extend(qc::master::codec(
+                &d.name,
+                meas.integrated_lufs,
+                master,
+                meas.true_peak_dbtp,
+                ceiling,
+                c,
+            ));
+            checks.extend(qc::master::clipping(&d.name, o.full_scale_samples));
+            continue;
+        }
         let target = Target {
             name: &d.name,
             loudness_lufs: m.target_lufs,
             tolerance_lu: th.get(qc::Threshold::LoudnessToleranceLu),
             ceiling_dbtp: album.target.true_peak_dbtp,
         };
-        let meas = &o.measurement;
         checks.extend(qc::master::on_target(
             meas.integrated_lufs,
             meas.true_peak_dbtp,
@@ -203,6 +218,7 @@ fn output_reports(album: &Album, m: &Mastered, paths: &[PathBuf]) -> Vec<OutputR
                 duration_s: meas.duration_s,
                 frames: (meas.duration_s * o.sample_rate as f64).round() as usize,
                 tags: Default::default(),
+                codec: o.codec.clone(),
             }
         })
         .collect()
@@ -271,9 +287,18 @@ fn deliverable_reports(album: &Album, mastered: &[Mastered]) -> Result<Vec<Deliv
                 .iter()
                 .map(|m| m.outputs[i].measurement.true_peak_dbtp)
                 .fold(f64::NEG_INFINITY, f64::max);
+            let (compression, bitrate_kbps, vbr_quality) = match d.container {
+                Container::Wav => (None, None, None),
+                Container::Flac { level } => (Some(level), None, None),
+                Container::Mp3(Mp3Mode::Cbr(kbps)) => (None, Some(kbps), None),
+                Container::Mp3(Mp3Mode::Vbr(q)) => (None, None, Some(q)),
+            };
             Ok(DeliverableReport {
                 name: d.name.clone(),
                 format: d.container.extension(),
+                compression,
+                bitrate_kbps,
+                vbr_quality,
                 sample_rate: d.sample_rate,
                 bit_depth: d.format.bits(),
                 dither: match (d.format, d.dither) {

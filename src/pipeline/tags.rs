@@ -195,6 +195,9 @@ pub(super) fn tag_all(
                     tags::write_flac(&path, &comments)?;
                     comments.into_iter().collect()
                 }
+                Container::Mp3(_) => {
+                    tags::write_id3(&path, &vorbis(album, track, out, dr))?.into_iter().collect()
+                }
                 Container::Wav => {
                     let (info, bext) = riff(album, track, out, &stamp);
                     tags::write_wav(&path, &info, &bext)?;

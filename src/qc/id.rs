@@ -26,6 +26,7 @@ pub enum CheckId {
     MasterTruePeak,
     MasterClipping,
     MasterDynamics,
+    MasterCodec,
     AlbumSampleRateMix,
     AlbumLoudness,
     AlbumLoudnessSpread,
@@ -36,7 +37,7 @@ use Severity::{Fail, Info, Warn};
 
 /// Id, usual severity (a check may report another: a miss that has a
 /// reason is a warning), and what the check looks at.
-const TABLE: [(CheckId, &str, Severity, &str); 21] = [
+const TABLE: [(CheckId, &str, Severity, &str); 22] = [
     (
         PremasterSampleRate,
         "premaster.sample_rate",
@@ -100,6 +101,12 @@ const TABLE: [(CheckId, &str, Severity, &str); 21] = [
     (MasterTruePeak, "master.true_peak", Fail, "a master's true peak against the ceiling"),
     (MasterClipping, "master.clipping", Fail, "samples at full scale in a written master"),
     (MasterDynamics, "master.dynamics", Warn, "loudness range lost in mastering, and heavy peak limiting"),
+    (
+        MasterCodec,
+        "master.codec",
+        Info,
+        "a lossy deliverable, decoded: the codec's overs taken off, its loudness against the lossless master's",
+    ),
     (AlbumSampleRateMix, "album.sample_rate_mix", Info, "premasters of one album at different sample rates"),
     (
         AlbumLoudness,

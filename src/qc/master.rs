@@ -93,6 +93,63 @@ pub fn on_target(lufs: f64, true_peak_dbtp: f64, t: &Target, bound: Option<&Gain
     out
 }
 
+/// How far a lossy deliverable, decoded, may sit from the loudness of the
+/// lossless master it was made from (LU) before `master.codec` warns.
+pub const CODEC_LOUDNESS_TOLERANCE_LU: f64 = 0.25;
+
+/// A lossy deliverable, decoded, against the lossless master it was made
+/// from: `master.true_peak` when the decoded file is over the ceiling;
+/// `master.codec` naming the overs the encoder added and what taking them
+/// off cost, a warning past [`CODEC_LOUDNESS_TOLERANCE_LU`].
+pub fn codec(
+    name: &str,
+    lufs: f64,
+    master_lufs: f64,
+    true_peak_dbtp: f64,
+    ceiling_dbtp: f64,
+    c: &CodecFinding,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    if true_peak_dbtp > ceiling_dbtp {
+        out.push(CheckId::MasterTruePeak.found(
+            format!("{name}: decoded, its true peak {true_peak_dbtp:.2} dBTP is over the {ceiling_dbtp:.1} dBTP ceiling"),
+            true_peak_dbtp,
+            Some(ceiling_dbtp),
+        ));
+    }
+    let dev = lufs - master_lufs;
+    let severity = if dev.abs() > CODEC_LOUDNESS_TOLERANCE_LU { Severity::Warn } else { Severity::Info };
+    let worst = c.overs_dbtp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if worst.is_finite() || severity == Severity::Warn {
+        let overs = if worst.is_finite() {
+            format!(
+                "the encoder took it to {worst:+.2} dBTP, over the {ceiling_dbtp:.1} dBTP ceiling; with its limiter {:.2} dB lower ({} encodes) it decodes to {true_peak_dbtp:.2} dBTP",
+                c.ceiling_lowered_db, c.passes
+            )
+        } else {
+            format!("it decodes to {true_peak_dbtp:.2} dBTP")
+        };
+        out.push(CheckId::MasterCodec.found_as(
+            severity,
+            format!("{name}: {overs}, {dev:+.2} LU from the lossless master (within ±{CODEC_LOUDNESS_TOLERANCE_LU} LU is expected)"),
+            dev,
+            Some(CODEC_LOUDNESS_TOLERANCE_LU),
+        ));
+    }
+    out
+}
+
+/// What the encodes of a lossy deliverable found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CodecFinding {
+    /// Encodes until the decoded file held the ceiling.
+    pub passes: usize,
+    /// How far under the ceiling its limiter ran (dB).
+    pub ceiling_lowered_db: f64,
+    /// The decoded true peak of each encode that went over (dBTP).
+    pub overs_dbtp: Vec<f64>,
+}
+
 /// `master.clipping`: samples at integer full scale in a written file.
 pub fn clipping(deliverable: &str, full_scale_samples: usize) -> Option<Check> {
     (full_scale_samples > 0).then(|| {

@@ -197,6 +197,7 @@ impl<'a> Branch<'a> {
                 quantizers,
                 energies: BlockEnergies::new(2, self.sample_rate),
                 file: MasterFile::create(&path, self.sample_rate, 2, d.format, d.container, frames)?,
+                lossy: d.container.is_lossy(),
                 path,
                 samples: [Vec::new(), Vec::new()],
             });

@@ -19,6 +19,8 @@ use crate::error::{Error, Result};
 /// power its branch's curve kept in each block).
 pub(super) struct Candidate {
     pub lufs: f64,
+    /// Written through a lossy codec: measured on the decoded file alone.
+    pub(super) lossy: bool,
     pub(super) sample_rate: u32,
     pub(super) path: PathBuf,
     pub energies: BlockEnergies,
@@ -42,6 +44,7 @@ pub(super) struct Lane {
     pub(super) quantizers: Vec<Quantizer>,
     pub(super) energies: BlockEnergies,
     pub(super) file: MasterFile,
+    pub(super) lossy: bool,
     pub(super) path: PathBuf,
     /// The block as this deliverable stores it.
     pub(super) samples: [Vec<f32>; 2],
@@ -67,7 +70,14 @@ impl Lane {
         // Synced once accepted (`Candidate::measure`): a rejected pass's file is replaced.
         self.file.finish(false)?;
         let lufs = self.energies.integrated();
-        Ok(Candidate { lufs, sample_rate, path: self.path, energies: self.energies, powers })
+        Ok(Candidate {
+            lufs,
+            lossy: self.lossy,
+            sample_rate,
+            path: self.path,
+            energies: self.energies,
+            powers,
+        })
     }
 }
 
@@ -80,9 +90,13 @@ impl Candidate {
             .and_then(|f| f.sync_all())
             .map_err(|e| Error::output(&self.path, e))?;
         let mut reader = Reader::open(&self.path)?;
-        // The pass measured these very samples' block energies as it wrote them.
-        let (mut meter, mut true_peak) =
-            (Meter::with_reference_from(self.energies, 2, rate)?, TruePeakMeter::new(2));
+        // The pass measured these very samples' block energies as it wrote
+        // them; a lossy file decodes to other samples, measured afresh.
+        let meter = match self.lossy {
+            false => Meter::with_reference_from(self.energies, 2, rate)?,
+            true => Meter::with_reference(2, rate)?,
+        };
+        let (mut meter, mut true_peak) = (meter, TruePeakMeter::new(2));
         let mut stream = spectrum.is_some().then(|| SpectrumStream::new(2, rate));
         let max = match reader.format().bit_depth {
             Some(bits) if !reader.format().float => 1.0 - 1.0 / (1u64 << (bits - 1)) as f32, // the largest positive integer

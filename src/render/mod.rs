@@ -95,6 +95,41 @@ pub struct Rendered {
     pub spectrum: Spectrum,
 }
 
+/// A lossy deliverable, encoded at a gain already solved.
+pub struct Encoded {
+    /// The decoded file, as measured.
+    pub output: Written,
+    /// Encodes until the decoded file held the ceiling.
+    pub passes: usize,
+    /// How far under the ceiling its limiter ran (dB): what the codec's overs took.
+    pub ceiling_lowered_db: f64,
+    /// The decoded true peak of every encode that went over (dBTP).
+    pub overs_dbtp: Vec<f64>,
+}
+
+/// Renders a lossy deliverable (the only one of `spec`) at `gain_db`, the
+/// gain the lossless masters were solved to, so it is as loud as they are.
+/// A codec adds inter-sample overs; the decoded file is measured, and while
+/// it is over the ceiling its limiter's ceiling is lowered by the overshoot
+/// and it is encoded again (the limiter takes the peaks, the loudness stays).
+pub fn encode(prepared: &Prepared, spec: &RenderSpec, gain_db: f64, files: &RenderFiles) -> Result<Encoded> {
+    assert_eq!(spec.deliverables.len(), 1, "one lossy deliverable at a time");
+    let mut branches = Branch::for_spec(prepared, spec, files.scratch)?;
+    let (mut margin, mut overs_dbtp) = (CEILING_MARGIN_DB, Vec::new());
+    for pass in 1..=MAX_PASSES {
+        let p = render_pass(&mut branches, spec, gain_db, margin, files.outputs)?;
+        let (_, mut outputs, _) = measure_pass(p)?;
+        let tp = outputs[0].measurement.true_peak_dbtp;
+        if tp <= spec.ceiling_dbtp || pass == MAX_PASSES {
+            let output = outputs.remove(0);
+            return Ok(Encoded { output, passes: pass, ceiling_lowered_db: margin, overs_dbtp });
+        }
+        overs_dbtp.push(tp);
+        margin += tp - spec.ceiling_dbtp + 0.05;
+    }
+    unreachable!("the last pass returns")
+}
+
 /// What to render.
 pub struct RenderSpec<'a> {
     pub chain: &'a Chain,

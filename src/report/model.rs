@@ -61,6 +61,15 @@ pub struct HeldBackReport {
 pub struct DeliverableReport {
     pub name: String,
     pub format: &'static str,
+    /// FLAC: its compression level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<u8>,
+    /// MP3 CBR: its bit rate (kbit/s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bitrate_kbps: Option<u16>,
+    /// MP3 VBR: LAME's quality, 0 (best) to 9.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vbr_quality: Option<u8>,
     pub sample_rate: Option<u32>,
     pub bit_depth: u32,
     pub dither: &'static str,
@@ -70,6 +79,25 @@ pub struct DeliverableReport {
 }
 
 impl DeliverableReport {
+    /// Its format for a table: `wav`, `flac (level 8)`, `mp3 320 kbit/s`, `mp3 VBR V0`.
+    pub fn format_label(&self) -> String {
+        match (self.compression, self.bitrate_kbps, self.vbr_quality) {
+            (Some(level), _, _) => format!("{} (level {level})", self.format),
+            (_, Some(kbps), _) => format!("{} {kbps} kbit/s", self.format),
+            (_, _, Some(q)) => format!("{} VBR V{q}", self.format),
+            _ => self.format.to_string(),
+        }
+    }
+
+    /// Its bit depth for a table: none for a lossy codec (it takes floats).
+    pub fn bits_label(&self) -> String {
+        if self.bitrate_kbps.is_some() || self.vbr_quality.is_some() {
+            "–".into()
+        } else {
+            self.bit_depth.to_string()
+        }
+    }
+
     /// Its sample rate for a table: `44100 Hz`, or `source`.
     pub fn rate_label(&self) -> String {
         self.sample_rate.map_or("source".to_string(), |r| format!("{r} Hz"))
@@ -206,8 +234,12 @@ pub struct OutputReport {
     pub duration_s: f64,
     pub frames: usize,
     /// The tags written into the file, by the container's own names
-    /// (Vorbis comments; RIFF `INFO` ids and `bext.*` fields).
+    /// (Vorbis comments; ID3v2.4 frames; RIFF `INFO` ids and `bext.*` fields).
     pub tags: std::collections::BTreeMap<String, String>,
+    /// A lossy file: its figures above are the decoded file's; how its
+    /// ceiling was held after the codec.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codec: Option<crate::qc::master::CodecFinding>,
 }
 
 impl Report {

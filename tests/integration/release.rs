@@ -1,5 +1,6 @@
 //! Release deliverables, graded by readers that share no code with lathe:
-//! FLAC decoded by ffmpeg against the WAV of the same master, tags read
+//! FLAC decoded by ffmpeg against the WAV of the same master, MP3 decoded
+//! by ffmpeg against the ceiling and the WAV's loudness, tags read
 //! back by ffprobe and by mutagen (Python), ReplayGain and the `bext`
 //! loudness fields against ffmpeg's `ebur128` meter.
 
@@ -25,6 +26,8 @@ deliverables:
   - {name: flac16, format: flac, sample_rate: 44100, bit_depth: 16, dither: tpdf, compression: 0}
   - {name: wav24, format: wav, sample_rate: 48000, bit_depth: 24}
   - {name: flac24, format: flac, sample_rate: 48000, bit_depth: 24, compression: 8, file_name: "{number:02} {artist} - {title}"}
+  - {name: mp3, format: mp3, sample_rate: 44100, bitrate_kbps: 320}
+  - {name: v0, format: mp3, sample_rate: 48000, quality: 0}
 tracks:
   - {title: Night Drive, mix: mixes/01-night-drive.wav, isrc: GB-ABC-26-00001, composer: A. Writer}
   - {title: Slow Bloom, mix: mixes/02-slow-bloom.wav, isrc: GB-ABC-26-00002, artist: Guest Singer, offset_lu: -2}
@@ -151,15 +154,26 @@ fn tags_read_back_with_ffprobe_and_with_mutagen() {
     let script = "import sys, json, mutagen.flac, mutagen.wave\n\
         f = mutagen.flac.FLAC(sys.argv[1])\n\
         w = mutagen.wave.WAVE(sys.argv[2])\n\
-        print(json.dumps({'flac': {k: v[0] for k, v in f.tags.items()}, 'wav_frames': w.info.length}))\n";
-    let o = Command::new("python3").args(["-c", script]).arg(&flac).arg(&wav).output();
-    let Some(o) = o.ok().filter(|o| o.status.success() || std::env::var_os("CI").is_some()) else {
+        m = mutagen.File(sys.argv[3])\n\
+        print(json.dumps({'flac': {k: v[0] for k, v in f.tags.items()}, 'wav_frames': w.info.length,\n\
+          'id3': {k: str(v) for k, v in m.tags.items()}, 'id3_version': list(m.tags.version)}))\n";
+    let mp3 = out.join(output(report, 1, "mp3")["path"].as_str().unwrap());
+    // The first Python that has mutagen (Debian's python3-mutagen is /usr/bin's, .ci/run installs it).
+    let o = ["python3", "/usr/bin/python3"]
+        .iter()
+        .filter_map(|py| Command::new(py).args(["-c", script]).arg(&flac).arg(&wav).arg(&mp3).output().ok())
+        .find(|o| o.status.success() || !String::from_utf8_lossy(&o.stderr).contains("No module named"));
+    let Some(o) = o.filter(|o| o.status.success() || std::env::var_os("CI").is_some()) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs python3 with mutagen (.ci/run installs python3-mutagen)"
+        );
         eprintln!(
             "SKIPPED the mutagen half: python3 with mutagen is not installed (apt-get install python3-mutagen)"
         );
         return;
     };
-    assert!(o.status.success(), "mutagen: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "mutagen (CI needs python3-mutagen): {}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let tags = &v["flac"];
     for (k, want) in
@@ -170,14 +184,34 @@ fn tags_read_back_with_ffprobe_and_with_mutagen() {
     let rg = output(report, 1, "flac16")["tags"]["REPLAYGAIN_TRACK_GAIN"].as_str().unwrap().to_string();
     assert_eq!(tags["replaygain_track_gain"], rg.as_str());
     assert!(v["wav_frames"].as_f64().unwrap() > 1.0, "mutagen reads the tagged WAV: {v}");
+    let id3 = &v["id3"];
+    assert_eq!(v["id3_version"][1], 4, "ID3v2.4: {v}");
+    for (k, want) in [
+        ("TIT2", "Slow Bloom"),
+        ("TPE1", "Guest Singer"),
+        ("TSRC", "GBABC2600002"),
+        ("TRCK", "2/2"),
+        ("TPUB", "Example Records"),
+    ] {
+        assert_eq!(id3[k], want, "mutagen MP3 {k}: {id3}");
+    }
+    assert_eq!(id3["TXXX:BARCODE"], "036000291452", "{id3}");
     // What the report says was written is what the file holds.
     for (k, want) in output(report, 1, "flac16")["tags"].as_object().unwrap() {
         assert_eq!(&tags[k.to_lowercase()], want, "report tag {k}");
     }
 }
 
-fn gain_db(tag: &Value) -> f64 {
-    tag.as_str().unwrap().trim_end_matches(" dB").parse().unwrap()
+/// A ReplayGain tag as the report lists it: a Vorbis comment, or an ID3 `TXXX` frame.
+fn rg<'a>(tags: &'a Value, key: &str) -> &'a str {
+    tags[key]
+        .as_str()
+        .or_else(|| tags[format!("TXXX:{key}")].as_str())
+        .unwrap_or_else(|| panic!("no {key}: {tags}"))
+}
+
+fn gain_db(tag: &str) -> f64 {
+    tag.trim_end_matches(" dB").parse().unwrap()
 }
 
 #[test]
@@ -186,15 +220,15 @@ fn replaygain_is_minus_18_less_the_loudness_ffmpeg_measures() {
         return;
     }
     let (out, report) = release();
-    for d in ["flac16", "flac24"] {
+    for d in ["flac16", "flac24", "mp3", "v0"] {
         let files: Vec<PathBuf> =
             (0..2).map(|t| out.join(output(report, t, d)["path"].as_str().unwrap())).collect();
         for (t, f) in files.iter().enumerate() {
             let tags = &output(report, t, d)["tags"];
             let m = ffmpeg(std::slice::from_ref(f));
-            let track = gain_db(&tags["REPLAYGAIN_TRACK_GAIN"]);
+            let track = gain_db(rg(tags, "REPLAYGAIN_TRACK_GAIN"));
             assert!((track - (-18.0 - m.lufs)).abs() <= 0.1, "{d} track {t}: {track} dB for {} LUFS", m.lufs);
-            let peak: f64 = tags["REPLAYGAIN_TRACK_PEAK"].as_str().unwrap().parse().unwrap();
+            let peak: f64 = rg(tags, "REPLAYGAIN_TRACK_PEAK").parse().unwrap();
             assert!(
                 (20.0 * peak.log10() - m.tp).abs() <= 0.1,
                 "{d} track {t}: peak {peak} for {} dBTP",
@@ -203,7 +237,7 @@ fn replaygain_is_minus_18_less_the_loudness_ffmpeg_measures() {
         }
         let album = ffmpeg(&files);
         for t in 0..2 {
-            let g = gain_db(&output(report, t, d)["tags"]["REPLAYGAIN_ALBUM_GAIN"]);
+            let g = gain_db(rg(&output(report, t, d)["tags"], "REPLAYGAIN_ALBUM_GAIN"));
             assert!(
                 (g - (-18.0 - album.lufs)).abs() <= 0.1,
                 "{d}: album gain {g} dB for {} LUFS",
@@ -253,4 +287,63 @@ fn the_bext_loudness_fields_agree_with_ffmpeg() {
             m.lra
         );
     }
+}
+
+#[test]
+fn an_mp3_decoded_by_ffmpeg_holds_the_ceiling_and_the_wavs_loudness() {
+    if !have_ffmpeg("an_mp3_decoded_by_ffmpeg_holds_the_ceiling_and_the_wavs_loudness") {
+        return;
+    }
+    let (out, report) = release();
+    for t in 0..2 {
+        let wav = ffmpeg(&[out.join(output(report, t, "wav16")["path"].as_str().unwrap())]);
+        for d in ["mp3", "v0"] {
+            let o = output(report, t, d);
+            let path = out.join(o["path"].as_str().unwrap());
+            let m = ffmpeg(std::slice::from_ref(&path));
+            assert!(
+                m.tp <= -1.0,
+                "track {t} {d}: decoded by ffmpeg, {:.2} dBTP over the -1 dBTP ceiling ({})",
+                m.tp,
+                o["codec"]
+            );
+            assert!(
+                (m.lufs - wav.lufs).abs() <= 0.25,
+                "track {t} {d}: {:.2} LUFS, the WAV {:.2}",
+                m.lufs,
+                wav.lufs
+            );
+            // The report's figures are the decoded file's.
+            assert!((o["integrated_lufs"].as_f64().unwrap() - m.lufs).abs() <= 0.1, "{d}: {o}");
+            assert!(o["codec"]["passes"].as_u64().unwrap() >= 1);
+            let probe = Command::new("ffprobe")
+                .args([
+                    "-v",
+                    "error",
+                    "-show_entries",
+                    "stream=codec_name,sample_rate,duration_ts",
+                    "-of",
+                    "csv=p=0",
+                ])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let rate = if d == "mp3" { "44100" } else { "48000" };
+            assert!(String::from_utf8_lossy(&probe.stdout).starts_with(&format!("mp3,{rate}")), "{d}");
+        }
+    }
+    let tags = ffprobe_tags(&out.join(output(report, 0, "mp3")["path"].as_str().unwrap()));
+    for (k, v) in [
+        ("title", "Night Drive"),
+        ("artist", "The Examples"),
+        ("album", "Night Drive"),
+        ("tsrc", "GBABC2600001"),
+        ("track", "1/2"),
+        ("composer", "A. Writer"),
+    ] {
+        assert_eq!(tags.get(k).map(String::as_str), Some(v), "MP3 {k}: {tags:?}");
+    }
+    assert!(tags.contains_key("replaygain_track_gain"), "{tags:?}");
+    assert_eq!(report["album"]["deliverables"][4]["bitrate_kbps"], 320);
+    assert_eq!(report["album"]["deliverables"][5]["vbr_quality"], 0);
 }

@@ -103,6 +103,7 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                     duration_s: seconds,
                     frames: (seconds * 44100.0) as usize,
                     tags: [("INAM".to_string(), "Track".to_string())].into(),
+                    codec: None,
                 }],
                 checks,
                 stems: stems.then(|| {
@@ -157,6 +158,9 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
             deliverables: vec![DeliverableReport {
                 name: "cd".into(),
                 format: "wav",
+                compression: None,
+                bitrate_kbps: None,
+                vbr_quality: None,
                 sample_rate: Some(44100),
                 bit_depth: 16,
                 dither: "tpdf",

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use super::Resolver;
 use crate::audio::flac;
+use crate::audio::mp3::{self, Mp3Mode};
 use crate::dsp::dither::DitherKind;
 use crate::error::ManifestError;
 use crate::manifest::schema::{Format, RateSpec, RawDeliverable};
@@ -31,6 +32,8 @@ impl Resolver<'_> {
                     bit_depth: Some(defaults::BIT_DEPTH),
                     dither: None,
                     compression: None,
+                    bitrate_kbps: None,
+                    quality: None,
                     file_name: None,
                 }],
                 "deliverables",
@@ -61,52 +64,138 @@ impl Resolver<'_> {
                     Some(self.within(&limits::SAMPLE_RATE, &p("sample_rate"), hz as f64)? as u32)
                 }
             };
-            let container = match (d.format.unwrap_or(Format::Wav), d.compression) {
-                (Format::Wav, Some(_)) => {
-                    return Err(self
-                        .src
-                        .error(&p("compression"), "`compression` is a FLAC setting; WAV is not compressed"));
-                }
-                (Format::Wav, None) => Container::Wav,
-                (Format::Flac, level) => {
-                    let level = level.unwrap_or(flac::DEFAULT_LEVEL);
-                    if !flac::LEVELS.contains(&level) {
+            let container = self.container(d, &p)?;
+            let (format, dither) = if container.is_lossy() {
+                self.lossy_rate(sample_rate, &p)?;
+                for (key, set) in [("bit_depth", d.bit_depth.is_some()), ("dither", d.dither.is_some())] {
+                    if set {
                         return Err(self.src.error(
-                            &p("compression"),
-                            format!("FLAC compression is 0 (fastest) to 8 (smallest); got {level}"),
+                            &p(key),
+                            format!(
+                                "`{key}` is not an MP3 setting: the encoder takes the limiter's float samples"
+                            ),
                         ));
                     }
-                    Container::Flac { level }
                 }
+                (SampleFormat::Float32, DitherKind::None)
+            } else {
+                self.sample_format(d, container, &p)?
             };
-            let format = match d.bit_depth.unwrap_or(defaults::BIT_DEPTH) {
-                16 => SampleFormat::Int16,
-                24 => SampleFormat::Int24,
-                32 => SampleFormat::Float32,
-                b => {
-                    return Err(self.src.error(
-                        &p("bit_depth"),
-                        format!("bit depth must be 16, 24 (integer) or 32 (float); got {b}"),
-                    ));
-                }
-            };
-            let dither = match (d.dither, format) {
-                (Some(DitherKind::Tpdf | DitherKind::Shaped), SampleFormat::Float32) => {
-                    return Err(self
-                        .src
-                        .error(&p("dither"), "32-bit float is not dithered; use `dither: none`"));
-                }
-                (_, SampleFormat::Float32) => DitherKind::None,
-                (d, _) => d.unwrap_or(defaults::DITHER),
-            };
-            if container != Container::Wav && format == SampleFormat::Float32 {
-                return Err(self.src.error(&p("bit_depth"), "FLAC stores integers: use bit_depth 16 or 24"));
-            }
             let file_name = d.file_name.clone().unwrap_or_else(|| template::DEFAULT.to_string());
             template::validate(&file_name).map_err(|m| self.src.error(&p("file_name"), m))?;
             out.push(Deliverable { name: d.name.clone(), sample_rate, format, dither, container, file_name });
         }
+        if out[0].container.is_lossy() {
+            let path = if base == "deliverables" { "deliverables[0].format" } else { base };
+            return Err(self.src.error(
+                path,
+                "the first deliverable is the master the report and the album rule read, and a lossy one is made from it: put a WAV or FLAC deliverable first",
+            ));
+        }
         Ok(out)
+    }
+
+    /// The container and its settings.
+    fn container(&self, d: &RawDeliverable, p: &dyn Fn(&str) -> String) -> Result<Container, ManifestError> {
+        let format = d.format.unwrap_or(Format::Wav);
+        let not_for = |key: &str, set: bool, of: &str| {
+            if set {
+                Err(self.src.error(
+                    &p(key),
+                    format!("`{key}` is {of} setting, not a {format:?} one")
+                        .replace("Wav", "WAV")
+                        .replace("Flac", "FLAC"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if format != Format::Flac {
+            not_for("compression", d.compression.is_some(), "a FLAC")?;
+        }
+        if format != Format::Mp3 {
+            not_for("bitrate_kbps", d.bitrate_kbps.is_some(), "an MP3")?;
+            not_for("quality", d.quality.is_some(), "an MP3")?;
+        }
+        Ok(match format {
+            Format::Wav => Container::Wav,
+            Format::Flac => {
+                let level = d.compression.unwrap_or(flac::DEFAULT_LEVEL);
+                if !flac::LEVELS.contains(&level) {
+                    return Err(self.src.error(
+                        &p("compression"),
+                        format!("FLAC compression is 0 (fastest) to 8 (smallest); got {level}"),
+                    ));
+                }
+                Container::Flac { level }
+            }
+            Format::Mp3 => Container::Mp3(match (d.bitrate_kbps, d.quality) {
+                (Some(_), Some(_)) => {
+                    return Err(self.src.error(
+                        &p("quality"),
+                        "an MP3 has `bitrate_kbps` (constant bit rate) or `quality` (VBR), not both",
+                    ));
+                }
+                (None, Some(q)) if q > 9 => {
+                    return Err(self
+                        .src
+                        .error(&p("quality"), format!("MP3 VBR quality is 0 (best) to 9; got {q}")));
+                }
+                (None, Some(q)) => Mp3Mode::Vbr(q),
+                (kbps, None) => {
+                    let kbps = kbps.unwrap_or(defaults::MP3_KBPS);
+                    if !mp3::BITRATES.contains(&kbps) {
+                        return Err(self.src.error(
+                            &p("bitrate_kbps"),
+                            format!("an MP3 bit rate is one of {:?} kbit/s; got {kbps}", mp3::BITRATES),
+                        ));
+                    }
+                    Mp3Mode::Cbr(kbps)
+                }
+            }),
+        })
+    }
+
+    /// An MP3 (MPEG-1 Layer III) stream is at 32, 44.1 or 48 kHz.
+    fn lossy_rate(&self, rate: Option<u32>, p: &dyn Fn(&str) -> String) -> Result<(), ManifestError> {
+        match rate {
+            Some(r) if mp3::SAMPLE_RATES.contains(&r) => Ok(()),
+            _ => Err(self.src.error(
+                &p("sample_rate"),
+                "an MP3 deliverable needs `sample_rate` 32000, 44100 or 48000 (MPEG-1 Layer III)",
+            )),
+        }
+    }
+
+    /// The sample format and dither of a lossless deliverable.
+    fn sample_format(
+        &self,
+        d: &RawDeliverable,
+        container: Container,
+        p: &dyn Fn(&str) -> String,
+    ) -> Result<(SampleFormat, DitherKind), ManifestError> {
+        let format = match d.bit_depth.unwrap_or(defaults::BIT_DEPTH) {
+            16 => SampleFormat::Int16,
+            24 => SampleFormat::Int24,
+            32 => SampleFormat::Float32,
+            b => {
+                return Err(self.src.error(
+                    &p("bit_depth"),
+                    format!("bit depth must be 16, 24 (integer) or 32 (float); got {b}"),
+                ));
+            }
+        };
+        if container != Container::Wav && format == SampleFormat::Float32 {
+            return Err(self.src.error(&p("bit_depth"), "FLAC stores integers: use bit_depth 16 or 24"));
+        }
+        let dither = match (d.dither, format) {
+            (Some(DitherKind::Tpdf | DitherKind::Shaped), SampleFormat::Float32) => {
+                return Err(self.src.error(&p("dither"), "32-bit float is not dithered; use `dither: none`"));
+            }
+            (_, SampleFormat::Float32) => DitherKind::None,
+            (d, _) => d.unwrap_or(defaults::DITHER),
+        };
+        Ok((format, dither))
     }
 
     /// No two tracks of a deliverable may get the same file name (a

@@ -122,9 +122,9 @@ fn deliverables(s: &mut String, r: &Report) {
             s,
             "| {} | {} | {} | {} | {} | {} | {} |",
             cell(&d.name),
-            d.format,
+            d.format_label(),
             d.rate_label(),
-            d.bit_depth,
+            d.bits_label(),
             d.dither,
             num(d.integrated_lufs, 2),
             num(d.true_peak_dbtp, 2)

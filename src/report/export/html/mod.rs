@@ -378,9 +378,9 @@ fn deliverables_section(s: &mut String, r: &Report) {
                 r#"<tr><td class="l">{}</td><td class="l"><code>{}/</code></td><td>{}</td><td>{}</td><td>{}</td><td class="l">{}</td><td>{}</td><td>{}</td></tr>"#,
                 esc(&d.name),
                 esc(&d.name),
-                d.format,
+                esc(&d.format_label()),
                 d.rate_label(),
-                d.bit_depth,
+                d.bits_label(),
                 d.dither,
                 num(d.integrated_lufs, 2),
                 num(d.true_peak_dbtp, 2)
