@@ -11,7 +11,10 @@ fn a_manifest_error_exits_2_with_file_line_col_and_writes_nothing() {
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     let line = text.lines().position(|l| l.contains("ofset_lu")).unwrap() + 1;
-    assert!(err.contains(&format!("album.yaml:{line}:5: tracks[1].ofset_lu: unknown key `ofset_lu`")), "{err}");
+    assert!(
+        err.contains(&format!("album.yaml:{line}:5: tracks[1].ofset_lu: unknown key `ofset_lu`")),
+        "{err}"
+    );
     assert!(!tmp.path().join("masters").exists(), "nothing is written");
 }
 
