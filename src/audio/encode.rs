@@ -39,6 +39,8 @@ pub enum Container {
     Flac { level: u8 },
     /// MP3 (LAME), CBR or VBR: lossy, so its ceiling is checked on the decoded file.
     Mp3(super::mp3::Mp3Mode),
+    /// Ogg Vorbis at a quality, 0 to 10 (`oggenc -q`): lossy too.
+    Ogg { quality: u8 },
 }
 
 impl Container {
@@ -47,12 +49,13 @@ impl Container {
             Container::Wav => "wav",
             Container::Flac { .. } => "flac",
             Container::Mp3(_) => "mp3",
+            Container::Ogg { .. } => "ogg",
         }
     }
 
     /// A lossy codec: what plays back is not what was written.
     pub fn is_lossy(self) -> bool {
-        matches!(self, Container::Mp3(_))
+        matches!(self, Container::Mp3(_) | Container::Ogg { .. })
     }
 }
 
@@ -172,7 +175,7 @@ impl WavStream {
         Self::create_switching_at(path, sample_rate, channels, format, frames, RIFF_MAX_BYTES)
     }
 
-    fn create_switching_at(
+    pub(crate) fn create_switching_at(
         path: &Path,
         sample_rate: u32,
         channels: usize,
@@ -253,6 +256,7 @@ pub enum MasterFile {
     Wav(WavStream),
     Flac(Box<super::flac::FlacStream>),
     Mp3(Box<super::mp3::Mp3Stream>),
+    Ogg(Box<super::ogg::OggStream>),
 }
 
 impl MasterFile {
@@ -278,6 +282,10 @@ impl MasterFile {
                 assert_eq!(channels, 2, "MP3 masters are stereo");
                 MasterFile::Mp3(Box::new(super::mp3::Mp3Stream::create(path, sample_rate, mode)?))
             }
+            Container::Ogg { quality } => {
+                assert_eq!(channels, 2, "Ogg Vorbis masters are stereo");
+                MasterFile::Ogg(Box::new(super::ogg::OggStream::create(path, sample_rate, quality)?))
+            }
         })
     }
 
@@ -287,6 +295,7 @@ impl MasterFile {
             MasterFile::Wav(w) => w.write(block),
             MasterFile::Flac(f) => f.write(block),
             MasterFile::Mp3(m) => m.write(block),
+            MasterFile::Ogg(o) => o.write(block),
         }
     }
 
@@ -296,6 +305,7 @@ impl MasterFile {
             MasterFile::Wav(w) => w.finish(sync),
             MasterFile::Flac(f) => (*f).finish(sync),
             MasterFile::Mp3(m) => (*m).finish(sync),
+            MasterFile::Ogg(o) => (*o).finish(sync),
         }
     }
 }

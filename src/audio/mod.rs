@@ -4,6 +4,7 @@ pub mod decode;
 pub(crate) mod encode;
 pub(crate) mod flac;
 pub(crate) mod mp3;
+pub(crate) mod ogg;
 pub mod resample;
 mod riff64;
 pub(crate) mod source;

@@ -1,5 +1,6 @@
 //! Tags written into finished masters, in each container's own form:
-//! - FLAC: Vorbis comments, through `lofty`;
+//! - FLAC and Ogg Vorbis: Vorbis comments, through `lofty`;
+//! - MP3: ID3v2.4, through `lofty`;
 //! - WAV: a `LIST`/`INFO` chunk appended after the samples, and the `bext`
 //!   chunk (EBU Tech 3285 v2) the writer reserved filled in, loudness
 //!   fields included.
@@ -17,16 +18,21 @@ use lofty::tag::TagExt;
 use super::encode::BEXT_BODY_BYTES;
 use crate::error::{Error, Result};
 
-/// Writes `comments` (key, value; keys as Vorbis names them) into a FLAC file.
-pub fn write_flac(path: &Path, comments: &[(String, String)]) -> Result<()> {
+/// Writes `comments` (key, value; keys as Vorbis names them) into a FLAC or Ogg Vorbis file.
+pub fn write_vorbis(path: &Path, comments: &[(String, String)]) -> Result<()> {
     let mut tag = VorbisComments::new();
     tag.set_vendor(format!("lathe {}", env!("CARGO_PKG_VERSION")));
     for (k, v) in comments {
         tag.push(k.clone(), v.clone());
     }
-    tag.save_to_path(path, WriteOptions::default())
-        .map_err(|e| Error::Render(format!("{}: writing its tags: {e}", path.display())))?;
+    tag.save_to_path(path, WriteOptions::default()).map_err(|e| tag_error(path, e))?;
     sync(path)
+}
+
+/// A tag that could not be written: an output error (disk full, a file
+/// gone), as a failed sample write is.
+fn tag_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::output(path, std::io::Error::other(format!("writing its tags: {e}")))
 }
 
 /// Writes an ID3v2.4 tag into an MP3 file from the same comments a FLAC
@@ -62,8 +68,7 @@ pub fn write_id3(path: &Path, comments: &[(String, String)]) -> Result<Vec<(Stri
         };
         written.push((frame.id_str().to_string(), text));
     }
-    id3.save_to_path(path, WriteOptions::default())
-        .map_err(|e| Error::Render(format!("{}: writing its tags: {e}", path.display())))?;
+    id3.save_to_path(path, WriteOptions::default()).map_err(|e| tag_error(path, e))?;
     sync(path)?;
     Ok(written)
 }
@@ -262,12 +267,43 @@ mod tests {
     }
 
     #[test]
+    fn a_tagged_rf64_keeps_its_samples_and_its_ds64_size_counts_the_tags() {
+        use crate::audio::encode::WavStream;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.wav");
+        let frames = 20_001;
+        let x: Vec<Vec<f32>> =
+            (0..2).map(|c| (0..frames).map(|i| ((i + c) % 64) as f32 / 32768.0).collect()).collect();
+        let mut w = WavStream::create_switching_at(&path, 48000, 2, SampleFormat::Int24, frames as u64, 1000)
+            .unwrap();
+        w.write(&[&x[0], &x[1]]).unwrap();
+        w.finish(true).unwrap();
+        write_wav(&path, &[(*b"INAM", "Night Drive".to_string())], &bext()).unwrap();
+        let f = std::fs::read(&path).unwrap();
+        assert_eq!(&f[0..4], b"RF64");
+        assert_eq!(u64::from_le_bytes(f[20..28].try_into().unwrap()), f.len() as u64 - 8, "ds64 RIFF size");
+        assert_eq!(&f[48..52], b"bext", "bext after ds64");
+        let (audio, _) = crate::audio::decode::decode(&path).unwrap();
+        assert_eq!(audio.channels, x);
+        let probe = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "format_tags=title:stream=duration_ts", "-of", "csv=p=0"])
+            .arg(&path)
+            .output()
+            .expect("ffprobe (ffmpeg) is needed by the tests; .ci/run installs it");
+        let text = String::from_utf8_lossy(&probe.stdout);
+        assert!(text.contains("20001") && text.contains("Night Drive"), "ffprobe: {text}");
+    }
+
+    #[test]
     fn a_tagged_flac_keeps_its_samples() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.flac");
         let x = master(&path, Container::Flac { level: 5 });
-        write_flac(&path, &[("TITLE".into(), "Night Drive".into()), ("ISRC".into(), "GBABC2400012".into())])
-            .unwrap();
+        write_vorbis(
+            &path,
+            &[("TITLE".into(), "Night Drive".into()), ("ISRC".into(), "GBABC2400012".into())],
+        )
+        .unwrap();
         let (audio, _) = crate::audio::decode::decode(&path).unwrap();
         assert_eq!(audio.channels, x);
         let bytes = std::fs::read(&path).unwrap();

@@ -140,6 +140,7 @@ pub enum Format {
     Wav,
     Flac,
     Mp3,
+    Ogg,
 }
 
 /// `sample_rate: source` or a rate in Hz.
@@ -177,7 +178,7 @@ pub struct RawDeliverable {
     pub compression: Option<u8>,
     /// MP3: a constant bit rate (kbit/s)...
     pub bitrate_kbps: Option<u16>,
-    /// ...or a VBR quality, 0 (best) to 9.
+    /// ...or a VBR quality, 0 (best) to 9; Ogg Vorbis: 0 to 10 (best), as `oggenc -q`.
     pub quality: Option<u8>,
     pub file_name: Option<String>,
 }

@@ -275,7 +275,7 @@ fn release_metadata_is_read_and_checked_where_it_is_written() {
             "album: {title: T}\ndeliverables:\n  - {name: m, compression: 5}\ntracks:\n  - {title: A, mix: a.wav}\n",
             "deliverables[0].compression",
             (4, 15),
-            "FLAC setting",
+            "a FLAC setting; this deliverable is WAV",
         ),
         (
             "album: {title: T}\ndeliverables:\n  - {name: m, format: flac, bit_depth: 32}\ntracks:\n  - {title: A, mix: a.wav}\n",
@@ -317,13 +317,25 @@ fn release_metadata_is_read_and_checked_where_it_is_written() {
             "album: {title: T}\ndeliverables:\n  - {name: w}\n  - {name: m, format: mp3, sample_rate: 44100, bit_depth: 16}\ntracks:\n  - {title: A, mix: a.wav}\n",
             "deliverables[1].bit_depth",
             (5, 48),
-            "not an MP3 setting",
+            "not a setting of a lossy codec",
         ),
         (
             "album: {title: T}\ndeliverables:\n  - {name: m, format: mp3, sample_rate: 44100}\n  - {name: w}\ntracks:\n  - {title: A, mix: a.wav}\n",
             "deliverables[0].format",
             (4, 15),
             "put a WAV or FLAC deliverable first",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: w}\n  - {name: o, format: ogg, quality: 11}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[1].quality",
+            (5, 28),
+            "0 to 10 (best)",
+        ),
+        (
+            "album: {title: T}\ndeliverables:\n  - {name: w}\n  - {name: o, format: ogg, bitrate_kbps: 320}\ntracks:\n  - {title: A, mix: a.wav}\n",
+            "deliverables[1].bitrate_kbps",
+            (5, 28),
+            "this deliverable is Ogg Vorbis",
         ),
     ];
     for (text, path, pos, words) in cases {

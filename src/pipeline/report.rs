@@ -115,9 +115,12 @@ fn album_loudness_checks(
     let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
     let (k, _) = loudest(&pre, &offsets);
     let loudest_track = format!("its loudest track ({} `{}`)", album.tracks[k].number, album.tracks[k].title);
+    // A lossy deliverable is judged against the lossless master it is made
+    // from, track by track (`master.codec`), not against the target.
     deliverables
         .iter()
         .enumerate()
+        .filter(|&(i, _)| !album.deliverables[i].container.is_lossy())
         .filter_map(|(i, d)| match album.target.album_anchor {
             AlbumAnchor::Pooled => {
                 qc::album::loudness(&d.name, "the album", d.integrated_lufs, target, held.as_ref(), th)
@@ -291,7 +294,7 @@ fn deliverable_reports(album: &Album, mastered: &[Mastered]) -> Result<Vec<Deliv
                 Container::Wav => (None, None, None),
                 Container::Flac { level } => (Some(level), None, None),
                 Container::Mp3(Mp3Mode::Cbr(kbps)) => (None, Some(kbps), None),
-                Container::Mp3(Mp3Mode::Vbr(q)) => (None, None, Some(q)),
+                Container::Mp3(Mp3Mode::Vbr(q)) | Container::Ogg { quality: q } => (None, None, Some(q)),
             };
             Ok(DeliverableReport {
                 name: d.name.clone(),

@@ -1,7 +1,7 @@
 //! Phase 4, before the report is written: every master tagged in the
 //! staging folder with what the manifest says of the release and the track,
 //! and with loudness measured on the written file (ReplayGain 2.0 on FLAC,
-//! the `bext` loudness fields on WAV). No audio is read here: the figures
+//! MP3 and Ogg, the `bext` loudness fields on WAV). No audio is read here: the figures
 //! are the report's, which were read from the files.
 
 use std::collections::BTreeMap;
@@ -190,9 +190,9 @@ pub(super) fn tag_all(
         {
             let path = staging.path(rel)?;
             out.tags = match d.container {
-                Container::Flac { .. } => {
+                Container::Flac { .. } | Container::Ogg { .. } => {
                     let comments = vorbis(album, track, out, dr);
-                    tags::write_flac(&path, &comments)?;
+                    tags::write_vorbis(&path, &comments)?;
                     comments.into_iter().collect()
                 }
                 Container::Mp3(_) => {

@@ -67,7 +67,7 @@ pub struct DeliverableReport {
     /// MP3 CBR: its bit rate (kbit/s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bitrate_kbps: Option<u16>,
-    /// MP3 VBR: LAME's quality, 0 (best) to 9.
+    /// MP3 VBR: LAME's quality, 0 (best) to 9; Ogg Vorbis: `oggenc -q`, 0 to 10 (best).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vbr_quality: Option<u8>,
     pub sample_rate: Option<u32>,
@@ -84,6 +84,7 @@ impl DeliverableReport {
         match (self.compression, self.bitrate_kbps, self.vbr_quality) {
             (Some(level), _, _) => format!("{} (level {level})", self.format),
             (_, Some(kbps), _) => format!("{} {kbps} kbit/s", self.format),
+            (_, _, Some(q)) if self.format == "ogg" => format!("ogg vorbis q{q}"),
             (_, _, Some(q)) => format!("{} VBR V{q}", self.format),
             _ => self.format.to_string(),
         }

@@ -28,6 +28,7 @@ deliverables:
   - {name: flac24, format: flac, sample_rate: 48000, bit_depth: 24, compression: 8, file_name: "{number:02} {artist} - {title}"}
   - {name: mp3, format: mp3, sample_rate: 44100, bitrate_kbps: 320}
   - {name: v0, format: mp3, sample_rate: 48000, quality: 0}
+  - {name: ogg, format: ogg, sample_rate: 44100, quality: 6}
 tracks:
   - {title: Night Drive, mix: mixes/01-night-drive.wav, isrc: GB-ABC-26-00001, composer: A. Writer}
   - {title: Slow Bloom, mix: mixes/02-slow-bloom.wav, isrc: GB-ABC-26-00002, artist: Guest Singer, offset_lu: -2}
@@ -220,7 +221,7 @@ fn replaygain_is_minus_18_less_the_loudness_ffmpeg_measures() {
         return;
     }
     let (out, report) = release();
-    for d in ["flac16", "flac24", "mp3", "v0"] {
+    for d in ["flac16", "flac24", "mp3", "v0", "ogg"] {
         let files: Vec<PathBuf> =
             (0..2).map(|t| out.join(output(report, t, d)["path"].as_str().unwrap())).collect();
         for (t, f) in files.iter().enumerate() {
@@ -290,14 +291,14 @@ fn the_bext_loudness_fields_agree_with_ffmpeg() {
 }
 
 #[test]
-fn an_mp3_decoded_by_ffmpeg_holds_the_ceiling_and_the_wavs_loudness() {
-    if !have_ffmpeg("an_mp3_decoded_by_ffmpeg_holds_the_ceiling_and_the_wavs_loudness") {
+fn lossy_files_decoded_by_ffmpeg_hold_the_ceiling_and_the_wavs_loudness() {
+    if !have_ffmpeg("lossy_files_decoded_by_ffmpeg_hold_the_ceiling_and_the_wavs_loudness") {
         return;
     }
     let (out, report) = release();
     for t in 0..2 {
         let wav = ffmpeg(&[out.join(output(report, t, "wav16")["path"].as_str().unwrap())]);
-        for d in ["mp3", "v0"] {
+        for d in ["mp3", "v0", "ogg"] {
             let o = output(report, t, d);
             let path = out.join(o["path"].as_str().unwrap());
             let m = ffmpeg(std::slice::from_ref(&path));
@@ -328,8 +329,12 @@ fn an_mp3_decoded_by_ffmpeg_holds_the_ceiling_and_the_wavs_loudness() {
                 .arg(&path)
                 .output()
                 .unwrap();
-            let rate = if d == "mp3" { "44100" } else { "48000" };
-            assert!(String::from_utf8_lossy(&probe.stdout).starts_with(&format!("mp3,{rate}")), "{d}");
+            let want = match d {
+                "mp3" => "mp3,44100",
+                "v0" => "mp3,48000",
+                _ => "vorbis,44100",
+            };
+            assert!(String::from_utf8_lossy(&probe.stdout).starts_with(want), "{d}");
         }
     }
     let tags = ffprobe_tags(&out.join(output(report, 0, "mp3")["path"].as_str().unwrap()));
@@ -346,4 +351,16 @@ fn an_mp3_decoded_by_ffmpeg_holds_the_ceiling_and_the_wavs_loudness() {
     assert!(tags.contains_key("replaygain_track_gain"), "{tags:?}");
     assert_eq!(report["album"]["deliverables"][4]["bitrate_kbps"], 320);
     assert_eq!(report["album"]["deliverables"][5]["vbr_quality"], 0);
+    // Ogg Vorbis keeps its comments in the stream.
+    let ogg = out.join(output(report, 1, "ogg")["path"].as_str().unwrap());
+    let o = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream_tags", "-of", "json"])
+        .arg(&ogg)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tags = &v["streams"][0]["tags"];
+    assert_eq!(tags["TITLE"], "Slow Bloom", "{v}");
+    assert_eq!(tags["ISRC"], "GBABC2600002", "{v}");
+    assert!(tags["REPLAYGAIN_ALBUM_GAIN"].is_string(), "{v}");
 }

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use super::Resolver;
-use crate::audio::flac;
 use crate::audio::mp3::{self, Mp3Mode};
+use crate::audio::{flac, ogg};
 use crate::dsp::dither::DitherKind;
 use crate::error::ManifestError;
 use crate::manifest::schema::{Format, RateSpec, RawDeliverable};
@@ -66,13 +66,15 @@ impl Resolver<'_> {
             };
             let container = self.container(d, &p)?;
             let (format, dither) = if container.is_lossy() {
-                self.lossy_rate(sample_rate, &p)?;
+                if let Container::Mp3(_) = container {
+                    self.lossy_rate(sample_rate, &p)?;
+                }
                 for (key, set) in [("bit_depth", d.bit_depth.is_some()), ("dither", d.dither.is_some())] {
                     if set {
                         return Err(self.src.error(
                             &p(key),
                             format!(
-                                "`{key}` is not an MP3 setting: the encoder takes the limiter's float samples"
+                                "`{key}` is not a setting of a lossy codec: the encoder takes the limiter's float samples"
                             ),
                         ));
                     }
@@ -102,9 +104,15 @@ impl Resolver<'_> {
             if set {
                 Err(self.src.error(
                     &p(key),
-                    format!("`{key}` is {of} setting, not a {format:?} one")
-                        .replace("Wav", "WAV")
-                        .replace("Flac", "FLAC"),
+                    format!(
+                        "`{key}` is {of} setting; this deliverable is {}",
+                        match format {
+                            Format::Wav => "WAV",
+                            Format::Flac => "FLAC",
+                            Format::Mp3 => "MP3",
+                            Format::Ogg => "Ogg Vorbis",
+                        }
+                    ),
                 ))
             } else {
                 Ok(())
@@ -115,7 +123,9 @@ impl Resolver<'_> {
         }
         if format != Format::Mp3 {
             not_for("bitrate_kbps", d.bitrate_kbps.is_some(), "an MP3")?;
-            not_for("quality", d.quality.is_some(), "an MP3")?;
+        }
+        if !matches!(format, Format::Mp3 | Format::Ogg) {
+            not_for("quality", d.quality.is_some(), "an MP3 or Ogg Vorbis")?;
         }
         Ok(match format {
             Format::Wav => Container::Wav,
@@ -129,30 +139,45 @@ impl Resolver<'_> {
                 }
                 Container::Flac { level }
             }
-            Format::Mp3 => Container::Mp3(match (d.bitrate_kbps, d.quality) {
-                (Some(_), Some(_)) => {
+            Format::Ogg => {
+                let quality = d.quality.unwrap_or(ogg::DEFAULT_QUALITY);
+                if !ogg::QUALITIES.contains(&quality) {
                     return Err(self.src.error(
                         &p("quality"),
-                        "an MP3 has `bitrate_kbps` (constant bit rate) or `quality` (VBR), not both",
+                        format!("Ogg Vorbis quality is 0 to 10 (best), as oggenc -q; got {quality}"),
                     ));
                 }
-                (None, Some(q)) if q > 9 => {
-                    return Err(self
-                        .src
-                        .error(&p("quality"), format!("MP3 VBR quality is 0 (best) to 9; got {q}")));
+                Container::Ogg { quality }
+            }
+            Format::Mp3 => Container::Mp3(self.mp3_mode(d, p)?),
+        })
+    }
+
+    /// An MP3's bit rate (CBR) or quality (VBR).
+    fn mp3_mode(&self, d: &RawDeliverable, p: &dyn Fn(&str) -> String) -> Result<Mp3Mode, ManifestError> {
+        Ok(match (d.bitrate_kbps, d.quality) {
+            (Some(_), Some(_)) => {
+                return Err(self.src.error(
+                    &p("quality"),
+                    "an MP3 has `bitrate_kbps` (constant bit rate) or `quality` (VBR), not both",
+                ));
+            }
+            (None, Some(q)) if q > 9 => {
+                return Err(self
+                    .src
+                    .error(&p("quality"), format!("MP3 VBR quality is 0 (best) to 9; got {q}")));
+            }
+            (None, Some(q)) => Mp3Mode::Vbr(q),
+            (kbps, None) => {
+                let kbps = kbps.unwrap_or(defaults::MP3_KBPS);
+                if !mp3::BITRATES.contains(&kbps) {
+                    return Err(self.src.error(
+                        &p("bitrate_kbps"),
+                        format!("an MP3 bit rate is one of {:?} kbit/s; got {kbps}", mp3::BITRATES),
+                    ));
                 }
-                (None, Some(q)) => Mp3Mode::Vbr(q),
-                (kbps, None) => {
-                    let kbps = kbps.unwrap_or(defaults::MP3_KBPS);
-                    if !mp3::BITRATES.contains(&kbps) {
-                        return Err(self.src.error(
-                            &p("bitrate_kbps"),
-                            format!("an MP3 bit rate is one of {:?} kbit/s; got {kbps}", mp3::BITRATES),
-                        ));
-                    }
-                    Mp3Mode::Cbr(kbps)
-                }
-            }),
+                Mp3Mode::Cbr(kbps)
+            }
         })
     }
 
