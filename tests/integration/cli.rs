@@ -133,3 +133,27 @@ fn fuzzer_findings_stay_fixed() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("decode-huge-frame-count.wav: "), "{}", stderr(&o));
 }
+
+#[test]
+fn a_malformed_isrc_or_a_wrong_upc_check_digit_exits_2_at_its_line_and_writes_nothing() {
+    for (from, to, path, words) in [
+        ("isrc: GB-EXA-26-00003", "isrc: GB-EXA-26-0003", "tracks[2].isrc", "is not an ISRC"),
+        ("upc: \"036000291452\"", "upc: \"036000291453\"", "album.upc", "fails its check digit"),
+    ] {
+        let text = sample_manifest().replace(from, to);
+        assert_ne!(text, sample_manifest(), "the sample manifest has `{from}`");
+        let (tmp, manifest) = album_with("bad-code", &text);
+        let out = tmp.path().join("out");
+        let o = run(&["master", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        let line = text.lines().position(|l| l.contains(to)).unwrap() + 1;
+        let column = text.lines().nth(line - 1).unwrap().find(to.split(':').next().unwrap()).unwrap() + 1;
+        assert!(
+            err.contains(&format!("album.yaml:{line}:{column}: {path}: ")) && err.contains(words),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(files_under(&out).is_empty() && !out.exists(), "nothing is written");
+    }
+}
