@@ -73,7 +73,7 @@ pub struct Deliverable {
 }
 
 impl Deliverable {
-    /// A 24-bit WAV deliverable at `sample_rate` (`None`: the premaster's), undithered past 24 bits.
+    /// A WAV deliverable at `sample_rate` (`None`: the premaster's) with the default file names.
     pub fn wav(
         name: &str,
         sample_rate: Option<u32>,
@@ -196,12 +196,7 @@ impl WavStream {
             hound::Error::IoError(io) => Error::output(path, io),
             other => Error::Render(format!("{}: {other}", path.display())),
         })?;
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| Error::output(path, e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut out = super::create_new(path, 1 << 20)?;
         out.write_all(&header).map_err(|e| Error::output(path, e))?;
         Ok(WavStream { path: path.to_path_buf(), out, format, bytes: Vec::new(), frames_left: frames })
     }

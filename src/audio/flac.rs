@@ -74,12 +74,7 @@ impl FlacStream {
         let invalid = |e: flacenc::error::VerifyError| Error::Render(format!("{}: {e}", path.display()));
         let info = StreamInfo::new(sample_rate as usize, channels, bits as usize).map_err(invalid)?;
         let frame = FrameBuf::with_size(channels, config.block_size).map_err(invalid)?;
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| Error::output(path, e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut out = super::create_new(path, 1 << 20)?;
         out.write_all(&[0u8; HEADER_BYTES]).map_err(|e| Error::output(path, e))?;
         Ok(FlacStream {
             path: path.to_path_buf(),

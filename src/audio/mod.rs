@@ -12,7 +12,21 @@ pub(crate) mod spill;
 pub(crate) mod stems;
 pub(crate) mod tags;
 
+use std::fs::{File, OpenOptions};
+use std::io::BufWriter;
+use std::path::Path;
+
 use crate::dsp::Stereo;
+use crate::error::{Error, Result};
+
+/// Creates `path` for writing, exclusively (never through a link at its
+/// name, never over a file), buffered by `capacity` bytes: every master and
+/// scratch file lathe writes starts here.
+pub(crate) fn create_new(path: &Path, capacity: usize) -> Result<BufWriter<File>> {
+    let file =
+        OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| Error::output(path, e))?;
+    Ok(BufWriter::with_capacity(capacity, file))
+}
 
 /// Planar float audio: one `Vec<f32>` per channel, full scale ±1.0.
 #[derive(Debug, Clone, PartialEq)]

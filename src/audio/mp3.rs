@@ -91,14 +91,9 @@ impl Mp3Stream {
         }
         b.set_to_write_vbr_tag(true).map_err(|e| lame("the LAME tag", &e))?;
         let encoder = b.build().map_err(|e| lame("its settings", &e))?;
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| Error::output(path, e))?;
         Ok(Mp3Stream {
             path: path.to_path_buf(),
-            out: BufWriter::with_capacity(1 << 20, file),
+            out: super::create_new(path, 1 << 20)?,
             encoder,
             bytes: Vec::new(),
         })

@@ -30,22 +30,13 @@ pub struct OggStream {
 impl OggStream {
     /// Creates `path` (which must not exist): stereo at `sample_rate`, `quality` 0 to 10.
     pub fn create(path: &Path, sample_rate: u32, quality: u8) -> Result<OggStream> {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| Error::output(path, e))?;
         let refused = |e: vorbis_rs::VorbisError| {
             Error::Render(format!("{}: the Vorbis encoder refused its settings: {e}", path.display()))
         };
         let rate = NonZeroU32::new(sample_rate).expect("a sample rate is positive");
         let channels = NonZeroU8::new(2).expect("two");
-        let mut b = VorbisEncoderBuilder::new_with_serial(
-            rate,
-            channels,
-            BufWriter::with_capacity(1 << 20, file),
-            SERIAL,
-        );
+        let mut b =
+            VorbisEncoderBuilder::new_with_serial(rate, channels, super::create_new(path, 1 << 20)?, SERIAL);
         b.bitrate_management_strategy(VorbisBitrateManagementStrategy::QualityVbr {
             target_quality: quality as f32 / 10.0,
         });
@@ -54,10 +45,7 @@ impl OggStream {
     }
 
     fn error(&self, e: vorbis_rs::VorbisError) -> Error {
-        match e {
-            vorbis_rs::VorbisError::Io(io) => Error::output(&self.path, io),
-            e => Error::Render(format!("{}: Vorbis encoder: {e}", self.path.display())),
-        }
+        encoder_error(&self.path, e)
     }
 
     /// Appends a block of stereo float samples (full scale ±1).
@@ -74,11 +62,16 @@ impl OggStream {
     /// Ends the stream, and with `sync` syncs the file to disk.
     pub fn finish(self, sync: bool) -> Result<()> {
         let path = self.path.clone();
-        let out = self.encoder.finish().map_err(|e| match e {
-            vorbis_rs::VorbisError::Io(io) => Error::output(&path, io),
-            e => Error::Render(format!("{}: Vorbis encoder: {e}", path.display())),
-        })?;
+        let out = self.encoder.finish().map_err(|e| encoder_error(&path, e))?;
         let file = out.into_inner().map_err(|e| Error::output(&path, e.into_error()))?;
         if sync { file.sync_all().map_err(|e| Error::output(&path, e)) } else { Ok(()) }
+    }
+}
+
+/// An encoder error: an output error when it is the file's.
+fn encoder_error(path: &Path, e: vorbis_rs::VorbisError) -> Error {
+    match e {
+        vorbis_rs::VorbisError::Io(io) => Error::output(path, io),
+        e => Error::Render(format!("{}: Vorbis encoder: {e}", path.display())),
     }
 }

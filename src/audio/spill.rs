@@ -20,12 +20,7 @@ struct Scratch {
 
 impl Scratch {
     fn create(path: &Path) -> Result<(Scratch, BufWriter<File>)> {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| Error::output(path, e))?;
-        Ok((Scratch { path: path.to_path_buf() }, BufWriter::with_capacity(BUFFER_BYTES, file)))
+        Ok((Scratch { path: path.to_path_buf() }, super::create_new(path, BUFFER_BYTES)?))
     }
 
     fn open(&self) -> Result<BufReader<File>> {

@@ -65,6 +65,11 @@ fn output<'a>(report: &'a Value, track: usize, deliverable: &str) -> &'a Value {
     outs.iter().find(|o| o["deliverable"] == deliverable).unwrap()
 }
 
+/// Where a track's master of `deliverable` was written.
+fn file(out: &Path, report: &Value, track: usize, deliverable: &str) -> PathBuf {
+    out.join(output(report, track, deliverable)["path"].as_str().unwrap())
+}
+
 /// A file's samples as ffmpeg decodes them, 32-bit little-endian.
 fn ffmpeg_samples(path: &Path) -> Vec<u8> {
     let o = Command::new("ffmpeg")
@@ -116,7 +121,7 @@ fn tags_read_back_with_ffprobe_and_with_mutagen() {
         return;
     }
     let (out, report) = release();
-    let flac = out.join(output(report, 1, "flac16")["path"].as_str().unwrap());
+    let flac = file(out, report, 1, "flac16");
     let t = ffprobe_tags(&flac);
     for (k, v) in [
         ("title", "Slow Bloom"),
@@ -134,7 +139,7 @@ fn tags_read_back_with_ffprobe_and_with_mutagen() {
     ] {
         assert_eq!(t.get(k).map(String::as_str), Some(v), "FLAC {k}: {t:?}");
     }
-    let wav = out.join(output(report, 0, "wav24")["path"].as_str().unwrap());
+    let wav = file(out, report, 0, "wav24");
     let t = ffprobe_tags(&wav);
     for (k, v) in [
         ("title", "Night Drive"),
@@ -158,7 +163,7 @@ fn tags_read_back_with_ffprobe_and_with_mutagen() {
         m = mutagen.File(sys.argv[3])\n\
         print(json.dumps({'flac': {k: v[0] for k, v in f.tags.items()}, 'wav_frames': w.info.length,\n\
           'id3': {k: str(v) for k, v in m.tags.items()}, 'id3_version': list(m.tags.version)}))\n";
-    let mp3 = out.join(output(report, 1, "mp3")["path"].as_str().unwrap());
+    let mp3 = file(out, report, 1, "mp3");
     // The first Python that has mutagen (Debian's python3-mutagen is /usr/bin's, .ci/run installs it).
     let o = ["python3", "/usr/bin/python3"]
         .iter()
@@ -222,8 +227,7 @@ fn replaygain_is_minus_18_less_the_loudness_ffmpeg_measures() {
     }
     let (out, report) = release();
     for d in ["flac16", "flac24", "mp3", "v0", "ogg"] {
-        let files: Vec<PathBuf> =
-            (0..2).map(|t| out.join(output(report, t, d)["path"].as_str().unwrap())).collect();
+        let files: Vec<PathBuf> = (0..2).map(|t| file(out, report, t, d)).collect();
         for (t, f) in files.iter().enumerate() {
             let tags = &output(report, t, d)["tags"];
             let m = ffmpeg(std::slice::from_ref(f));
@@ -297,7 +301,7 @@ fn lossy_files_decoded_by_ffmpeg_hold_the_ceiling_and_the_wavs_loudness() {
     }
     let (out, report) = release();
     for t in 0..2 {
-        let wav = ffmpeg(&[out.join(output(report, t, "wav16")["path"].as_str().unwrap())]);
+        let wav = ffmpeg(&[file(out, report, t, "wav16")]);
         for d in ["mp3", "v0", "ogg"] {
             let o = output(report, t, d);
             let path = out.join(o["path"].as_str().unwrap());
@@ -337,7 +341,7 @@ fn lossy_files_decoded_by_ffmpeg_hold_the_ceiling_and_the_wavs_loudness() {
             assert!(String::from_utf8_lossy(&probe.stdout).starts_with(want), "{d}");
         }
     }
-    let tags = ffprobe_tags(&out.join(output(report, 0, "mp3")["path"].as_str().unwrap()));
+    let tags = ffprobe_tags(&file(out, report, 0, "mp3"));
     for (k, v) in [
         ("title", "Night Drive"),
         ("artist", "The Examples"),
@@ -352,7 +356,7 @@ fn lossy_files_decoded_by_ffmpeg_hold_the_ceiling_and_the_wavs_loudness() {
     assert_eq!(report["album"]["deliverables"][4]["bitrate_kbps"], 320);
     assert_eq!(report["album"]["deliverables"][5]["vbr_quality"], 0);
     // Ogg Vorbis keeps its comments in the stream.
-    let ogg = out.join(output(report, 1, "ogg")["path"].as_str().unwrap());
+    let ogg = file(out, report, 1, "ogg");
     let o = Command::new("ffprobe")
         .args(["-v", "error", "-show_entries", "stream_tags", "-of", "json"])
         .arg(&ogg)
