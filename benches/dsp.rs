@@ -99,7 +99,8 @@ fn stages(c: &mut Criterion) {
 /// A whole render of `x`, streamed from memory, into a temporary folder.
 fn render_once(x: &[Vec<f32>], spec: &RenderSpec) -> lathe::pipeline::Rendered {
     let dir = tempfile::tempdir().unwrap();
-    let outputs: Vec<_> = (0..spec.deliverables.len()).map(|i| dir.path().join(format!("{i}.wav"))).collect();
+    let outputs: Vec<_> =
+        (0..spec.deliverables.len()).map(|i| vec![dir.path().join(format!("{i}.wav"))]).collect();
     let mut at = 0;
     let mut read = |b: &mut [Vec<f32>; 2]| {
         let end = (at + 65536).min(x[0].len());

@@ -28,6 +28,13 @@ fn run(cli: Cli) -> Result<u8, Error> {
             for d in &album.deliverables {
                 println!("masters: {}", out.join(&d.name).display());
             }
+            for i in &report.images {
+                println!(
+                    "image:   {} (CUE sheet {})",
+                    out.join(&i.path).display(),
+                    out.join(&i.cue_path).display()
+                );
+            }
             for f in &opts.reports {
                 println!("report:  {}", out.join(f.exporter().file_name()).display());
             }

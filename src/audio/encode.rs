@@ -70,6 +70,17 @@ pub struct Deliverable {
     pub container: Container,
     /// The file-name template (validated; `manifest::template`).
     pub file_name: String,
+    pub layout: Layout,
+}
+
+/// A deliverable as a folder of tracks, or also as one image of the whole
+/// sequence with its CUE sheet (each track then ends on the 1/75 s frame grid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    #[default]
+    Tracks,
+    Album,
 }
 
 impl Deliverable {
@@ -87,6 +98,7 @@ impl Deliverable {
             dither,
             container: Container::Wav,
             file_name: DEFAULT_FILE_NAME.into(),
+            layout: Layout::Tracks,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Audio files in and out, and sample-rate conversion.
 
+pub(crate) mod cue;
 pub mod decode;
 pub(crate) mod encode;
 pub(crate) mod flac;

@@ -5,6 +5,7 @@ pub mod biquad;
 pub mod chain;
 pub mod compressor;
 pub mod dither;
+pub mod edit;
 pub mod eq;
 pub(crate) mod kweight;
 pub mod limiter;

@@ -21,3 +21,10 @@ pub const BIT_DEPTH: u32 = 24;
 pub const MP3_KBPS: u16 = 320;
 /// Integer deliverables are dithered unless they say otherwise.
 pub const DITHER: DitherKind = DitherKind::Tpdf;
+/// Silence before each track, seconds: the Red Book's pregap, and a
+/// common gap between songs.
+pub const GAP_S: f64 = 2.0;
+/// What `trim: true` treats as silence (dBFS sample peak), and how much of
+/// it is kept before and after the music (ms).
+pub const TRIM_THRESHOLD_DB: f64 = -60.0;
+pub const TRIM_KEEP_MS: f64 = 10.0;

@@ -57,10 +57,15 @@ pub const BUDGET_PEAK: Limit = limit("chain.limiter.budget.peak_db", "the peak l
 pub const STEM_GAIN: Limit = limit("tracks[].stems[].gain_db", "the stem gain", -60.0, 24.0);
 pub const STEM_PAN: Limit = limit("tracks[].stems[].pan", "pan", -1.0, 1.0);
 pub const OFFSET: Limit = limit("tracks[].offset_lu", "the offset", -20.0, 20.0);
+pub const GAP: Limit = limit("sequence.gap_s", "the gap", 0.0, 60.0);
+pub const TRIM_THRESHOLD: Limit = limit("sequence.trim.threshold_db", "the trim threshold", -120.0, -20.0);
+pub const TRIM_KEEP: Limit = limit("sequence.trim.keep_ms", "the silence kept at a trim", 0.0, 1000.0);
+pub const EDIT_POINT: Limit = limit("tracks[].start_s, end_s", "an edit point", 0.0, 86400.0);
+pub const FADE: Limit = limit("tracks[].fade_in_ms, fade_out_ms", "a fade", 0.0, 600000.0);
 
 /// Every limit, in manifest order: the README's table of ranges is made
 /// from it (a test keeps the two in step).
-pub const ALL: [&Limit; 26] = [
+pub const ALL: [&Limit; 31] = [
     &LOUDNESS,
     &TRUE_PEAK,
     &MAX_GAIN,
@@ -86,6 +91,11 @@ pub const ALL: [&Limit; 26] = [
     &STEM_GAIN,
     &STEM_PAN,
     &OFFSET,
+    &GAP,
+    &TRIM_THRESHOLD,
+    &TRIM_KEEP,
+    &EDIT_POINT,
+    &FADE,
     &LOUDNESS_OF_A_TRACK,
 ];
 

@@ -23,9 +23,10 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::audio::encode::{Container, Deliverable, SampleFormat};
+pub use crate::audio::encode::{Container, Deliverable, Layout, SampleFormat};
 pub use crate::audio::stems::{StemInput, StemMix};
 pub use crate::dsp::chain::{Chain, Limiter};
+pub use crate::dsp::edit::FadeCurve;
 use crate::error::{Error, ManifestError};
 use crate::qc::{CheckId, Thresholds};
 pub use limits::MAX_TARGET_LUFS;
@@ -62,6 +63,41 @@ pub struct Track {
     pub offset_lu: f64,
     pub chain: Chain,
     pub meta: TrackMeta,
+    /// Top, tail and fades, before anything is measured.
+    pub edit: Edit,
+    /// Silence before the track in the sequence, seconds (the first track's: its pregap).
+    pub gap_s: f64,
+}
+
+/// How a track is topped, tailed and faded, in seconds of its premaster
+/// (phase 1 turns it into frames, [`crate::dsp::edit::Plan`], once the
+/// premaster's rate and length are known).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Edit {
+    pub trim: Option<Trim>,
+    pub start_s: f64,
+    pub end_s: Option<f64>,
+    pub fade_in_s: f64,
+    pub fade_out_s: f64,
+    pub curve: FadeCurve,
+}
+
+/// Topping and tailing: what is silence, and how much of it stays.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trim {
+    pub threshold_db: f64,
+    pub keep_s: f64,
+}
+
+impl Edit {
+    /// True when the premaster is kept as it is.
+    pub fn is_none(&self) -> bool {
+        self.trim.is_none()
+            && self.start_s == 0.0
+            && self.end_s.is_none()
+            && self.fade_in_s == 0.0
+            && self.fade_out_s == 0.0
+    }
 }
 
 /// What a track says of itself beyond its title: tags in every deliverable.
@@ -148,6 +184,27 @@ impl Album {
             year,
         };
         format!("{}.{}", template::render(&deliverable.file_name, &fields), deliverable.container.extension())
+    }
+
+    /// The album's programmes: runs of tracks joined without a gap (each
+    /// track after the first with `gap_s: 0`), mastered as one continuous
+    /// stream and split again; most are one track. In track order.
+    pub fn programmes(&self) -> Vec<std::ops::Range<usize>> {
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        for (i, t) in self.tracks.iter().enumerate() {
+            match out.last_mut() {
+                Some(last) if i > 0 && t.gap_s == 0.0 => last.end = i + 1,
+                _ => out.push(i..i + 1),
+            }
+        }
+        out
+    }
+
+    /// An album image's file name (`layout: album`): the album's title, made
+    /// safe, with the container's extension; its CUE sheet's is the same with `.cue`.
+    pub fn image_file_names(&self, deliverable: &Deliverable) -> (String, String) {
+        let stem = sanitize_title(&self.title);
+        (format!("{stem}.{}", deliverable.container.extension()), format!("{stem}.cue"))
     }
 }
 

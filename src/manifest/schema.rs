@@ -19,8 +19,50 @@ pub struct RawManifest {
     pub target: RawTarget,
     pub chain: Option<RawChain>,
     pub deliverables: Option<Vec<RawDeliverable>>,
+    pub sequence: Option<RawSequence>,
     pub tracks: Vec<RawTrack>,
     pub qc: Option<RawQc>,
+}
+
+/// The album as a sequence: defaults a track may override.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSequence {
+    /// Silence before each track, seconds (before the first: its pregap).
+    pub gap_s: Option<f64>,
+    pub trim: Option<RawTrim>,
+}
+
+/// `trim: true`, `false`, or its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawTrim {
+    Off,
+    On { threshold_db: Option<f64>, keep_ms: Option<f64> },
+}
+
+impl<'de> Deserialize<'de> for RawTrim {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Settings {
+            threshold_db: Option<f64>,
+            keep_ms: Option<f64>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Switch(bool),
+            Settings(Settings),
+        }
+        match Either::deserialize(d) {
+            Ok(Either::Switch(false)) => Ok(RawTrim::Off),
+            Ok(Either::Switch(true)) => Ok(RawTrim::On { threshold_db: None, keep_ms: None }),
+            Ok(Either::Settings(s)) => Ok(RawTrim::On { threshold_db: s.threshold_db, keep_ms: s.keep_ms }),
+            Err(_) => Err(serde::de::Error::custom(
+                "expected `true`, `false` or `{threshold_db: -60, keep_ms: 10}`",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,6 +223,8 @@ pub struct RawDeliverable {
     /// ...or a VBR quality, 0 (best) to 9; Ogg Vorbis: 0 to 10 (best), as `oggenc -q`.
     pub quality: Option<u8>,
     pub file_name: Option<String>,
+    /// `album`: one image of the whole sequence and its CUE sheet too.
+    pub layout: Option<crate::audio::encode::Layout>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,6 +239,14 @@ pub struct RawTrack {
     pub composer: Option<String>,
     pub isrc: Option<String>,
     pub genre: Option<String>,
+    pub trim: Option<RawTrim>,
+    /// Explicit edit points in the premaster, seconds.
+    pub start_s: Option<f64>,
+    pub end_s: Option<f64>,
+    pub fade_in_ms: Option<f64>,
+    pub fade_out_ms: Option<f64>,
+    pub fade_curve: Option<crate::dsp::edit::FadeCurve>,
+    pub gap_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -345,3 +345,57 @@ fn release_metadata_is_read_and_checked_where_it_is_written() {
         assert!(e.message.contains(words), "{e}");
     }
 }
+
+#[test]
+fn a_sequence_resolves_gaps_trims_and_fades_track_over_album() {
+    let a = parse_str(
+        "version: 1\nalbum: {title: T}\nsequence: {gap_s: 1.5, trim: {threshold_db: -55}}\ntracks:\n  - {title: One, mix: one.wav}\n  - {title: Two, mix: two.wav, gap_s: 0, trim: false}\n  - {title: Three, mix: three.wav, trim: true, fade_out_ms: 3000, fade_curve: exponential, start_s: 0.5}\n",
+    )
+    .unwrap();
+    let [one, two, three] = [&a.tracks[0], &a.tracks[1], &a.tracks[2]];
+    assert_eq!((one.gap_s, two.gap_s, three.gap_s), (1.5, 0.0, 1.5));
+    assert_eq!(one.edit.trim, Some(Trim { threshold_db: -55.0, keep_s: 0.01 }));
+    assert_eq!(two.edit.trim, None);
+    assert!(two.edit.is_none());
+    assert_eq!(
+        three.edit.trim,
+        Some(Trim { threshold_db: -60.0, keep_s: 0.01 }),
+        "the track's own `trim: true`"
+    );
+    assert_eq!(
+        (three.edit.fade_out_s, three.edit.start_s, three.edit.curve),
+        (3.0, 0.5, FadeCurve::Exponential)
+    );
+    assert_eq!(a.programmes(), vec![0..2, 2..3], "tracks one and two join without a gap");
+}
+
+#[test]
+fn sequence_mistakes_are_located_and_said_in_mastering_terms() {
+    let cases: [(&str, &str); 5] = [
+        (
+            "version: 1\nalbum: {title: T}\ntracks:\n  - {title: One, mix: one.wav, start_s: 5, end_s: 4}\n",
+            "before it starts",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntracks:\n  - {title: One, mix: one.wav, trim: yes please}\n",
+            "expected `true`, `false`",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ndeliverables: [{name: m}, {name: x, format: mp3, sample_rate: 44100, layout: album}]\ntracks:\n  - {title: One, mix: one.wav}\n",
+            "an album image (`layout: album`) is lossless",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ndeliverables: [{name: x, sample_rate: 32000, layout: album}]\ntracks:\n  - {title: One, mix: one.wav}\n",
+            "1/75 s frames",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntracks:\n  - {title: One, mix: one.wav}\n  - {title: Two, mix: two.wav, gap_s: 0, offset_lu: -2}\n",
+            "track 2 runs into track 1 without a gap",
+        ),
+    ];
+    for (text, words) in cases {
+        let e = err(text);
+        assert!(e.to_string().contains(words), "{e}");
+        assert!(e.line > 0 && !e.to_string().contains('\n'), "{e}");
+    }
+}

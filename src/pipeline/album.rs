@@ -14,11 +14,12 @@
 //! relative levels win over the album's loudness, which then lands under the
 //! target, and the report names the track that holds the album back.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
-use super::analyze::Analysis;
+use super::analyze::{Analysis, Preparation};
 use super::commit::Staging;
-use super::master::{Mastered, encode_lossy, master_track};
+use super::master::{Mastered, encode_lossy, master_programme};
 use super::schedule::longest_first;
 use crate::dsp::loudness::BlockEnergies;
 use crate::error::Result;
@@ -34,77 +35,95 @@ pub(crate) struct AlbumPlan {
     pub held_back: Option<HeldBack>,
 }
 
-/// Phase 3 for the album: every track mastered at the plan's targets. In
-/// album mode the album rule may render the album again: with the gain
-/// lowered to what every track fits within its bounds, or corrected onto
-/// the pooled target.
+/// Phase 3 for the album: every programme (a track, or tracks joined
+/// without a gap) mastered at the plan's targets. In album mode the album
+/// rule may render the album again: with the gain lowered to what every
+/// programme fits within its bounds, or corrected onto the pooled target.
+/// One [`Mastered`] per track, in track order.
 pub(super) fn master_album(
     album: &Album,
     analyses: &[Analysis],
+    preparations: &[Preparation],
     paths: &[Vec<PathBuf>],
     staging: &Staging,
     pool: &rayon::ThreadPool,
     progress: &Progress,
 ) -> Result<(Vec<Mastered>, AlbumPlan)> {
-    let pre_lufs: Vec<f64> = analyses.iter().map(|a| a.measurement.integrated_lufs).collect();
-    let offsets: Vec<f64> = album.tracks.iter().map(|t| t.offset_lu).collect();
-    let pooled_pre =
-        BlockEnergies::pooled_integrated(&analyses.iter().map(|a| &a.energies).collect::<Vec<_>>());
+    let programmes = album.programmes();
+    let pooled = |r: &Range<usize>| {
+        BlockEnergies::pooled_integrated(&analyses[r.clone()].iter().map(|a| &a.energies).collect::<Vec<_>>())
+    };
+    let pre_lufs: Vec<f64> = programmes.iter().map(pooled).collect();
+    let offsets: Vec<f64> = programmes.iter().map(|r| album.tracks[r.start].offset_lu).collect();
+    let pooled_pre = pooled(&(0..album.tracks.len()));
     let anchor_gain = initial_gain_db(&album.target, pooled_pre, &pre_lufs, &offsets);
-    let durations: Vec<f64> = analyses.iter().map(|a| a.measurement.duration_s).collect();
+    let durations: Vec<f64> = programmes
+        .iter()
+        .map(|r| analyses[r.clone()].iter().map(|a| a.measurement.duration_s).sum())
+        .collect();
     let (mut album_gain, mut limit, mut fitted, mut passes) = (anchor_gain, f64::INFINITY, None, 0);
-    let mastered = loop {
+    let mut mastered = loop {
         passes += 1;
         let targets = track_targets(&album.target, &pre_lufs, &offsets, album_gain);
         let bar = progress.phase("master", album.tracks.len());
-        let results = longest_first(pool, &durations, |i| {
-            let t = &album.tracks[i];
-            let r = master_track(album, t, &analyses[i], targets[i], &paths[i], staging);
-            bar.done(&t.title);
+        let results = longest_first(pool, &durations, |k| {
+            let r =
+                master_programme(album, programmes[k].clone(), &preparations[k], targets[k], paths, staging);
+            for t in &album.tracks[programmes[k].clone()] {
+                bar.done(&t.title);
+            }
             r
         });
         drop(bar);
-        let mastered: Vec<Mastered> = results.into_iter().collect::<Result<_>>()?;
+        let mastered: Vec<Vec<Mastered>> = results.into_iter().collect::<Result<_>>()?;
         if album.target.mode == Mode::Track {
             break mastered;
         }
-        let track_passes: Vec<TrackPass> = (mastered.iter().enumerate())
-            .map(|(i, m)| TrackPass {
-                premaster_lufs: pre_lufs[i],
-                offset_lu: offsets[i],
-                target_lufs: m.target_lufs,
-                reached_lufs: m.reached_lufs(),
-                bounded: m.bound != Bound::Target,
-            })
-            .collect();
-        if let Some(f) = fit(&track_passes)
+        if let Some(f) = fit(&programme_passes(&mastered, &pre_lufs, &offsets))
             && f.1 < limit
         {
             (limit, fitted) = (f.1, Some(f));
         }
         let pooled = BlockEnergies::pooled_integrated(
-            &mastered.iter().map(|m| &m.outputs[0].energies).collect::<Vec<_>>(),
+            &mastered.iter().flatten().map(|m| &m.outputs[0].energies).collect::<Vec<_>>(),
         );
         match next(&album.target, album_gain, limit, pooled) {
             Next::Again(g) if passes < MAX_ALBUM_PASSES => album_gain = g,
             _ => break mastered,
         }
     };
-    let mut mastered = mastered;
-    encode_all(album, analyses, &mut mastered, paths, staging, pool, progress)?;
+    encode_all(album, &programmes, preparations, &mut mastered, paths, staging, pool, progress)?;
     let held_back = match album.target.mode {
-        Mode::Album => held_back(anchor_gain, album_gain, fitted),
+        // The programme that holds the album back, named by its first track.
+        Mode::Album => held_back(anchor_gain, album_gain, fitted)
+            .map(|h| HeldBack { track: programmes[h.track].start, ..h }),
         Mode::Track => None,
     };
-    Ok((mastered, AlbumPlan { gain_db: album_gain, pooled_premaster_lufs: pooled_pre, passes, held_back }))
+    let plan = AlbumPlan { gain_db: album_gain, pooled_premaster_lufs: pooled_pre, passes, held_back };
+    Ok((mastered.into_iter().flatten().collect(), plan))
 }
 
-/// Every track's lossy deliverables encoded at the gain its lossless
-/// masters got, each (track, deliverable) its own job, longest first.
+/// What an album pass learned of each programme (its first track speaks for it).
+fn programme_passes(mastered: &[Vec<Mastered>], pre_lufs: &[f64], offsets: &[f64]) -> Vec<TrackPass> {
+    (mastered.iter().enumerate())
+        .map(|(k, m)| TrackPass {
+            premaster_lufs: pre_lufs[k],
+            offset_lu: offsets[k],
+            target_lufs: m[0].target_lufs,
+            reached_lufs: m[0].outputs[0].programme_lufs.unwrap_or(m[0].reached_lufs()),
+            bounded: m[0].bound != Bound::Target,
+        })
+        .collect()
+}
+
+/// Every programme's lossy deliverables encoded at the gain its lossless
+/// masters got, each (programme, deliverable) its own job, longest first.
+#[allow(clippy::too_many_arguments)] // the phase's inputs, each used once
 fn encode_all(
     album: &Album,
-    analyses: &[Analysis],
-    mastered: &mut [Mastered],
+    programmes: &[Range<usize>],
+    preparations: &[Preparation],
+    mastered: &mut [Vec<Mastered>],
     paths: &[Vec<PathBuf>],
     staging: &Staging,
     pool: &rayon::ThreadPool,
@@ -116,20 +135,26 @@ fn encode_all(
         return Ok(());
     }
     let jobs: Vec<(usize, usize)> =
-        (0..album.tracks.len()).flat_map(|i| lossy.iter().map(move |&j| (i, j))).collect();
-    let weights: Vec<f64> = jobs.iter().map(|&(i, _)| analyses[i].measurement.duration_s).collect();
+        (0..programmes.len()).flat_map(|k| lossy.iter().map(move |&j| (k, j))).collect();
+    let weights: Vec<f64> = jobs
+        .iter()
+        .map(|&(k, _)| mastered[k].iter().map(|m| m.outputs[0].measurement.duration_s).sum())
+        .collect();
     let bar = progress.phase("encode", jobs.len());
-    let encoded = longest_first(pool, &weights, |k| {
-        let (i, j) = jobs[k];
-        let t = &album.tracks[i];
-        let r = encode_lossy(album, t, j, &analyses[i], &mastered[i], &paths[i], staging);
-        bar.done(&format!("{} ({})", t.title, album.deliverables[j].name));
+    let encoded = longest_first(pool, &weights, |n| {
+        let (k, j) = jobs[n];
+        let r =
+            encode_lossy(album, programmes[k].clone(), j, &preparations[k], &mastered[k][0], paths, staging);
+        let first = &album.tracks[programmes[k].start];
+        bar.done(&format!("{} ({})", first.title, album.deliverables[j].name));
         r
     });
     drop(bar);
     // Each track's outputs are its lossless ones in order; the lossy ones go in at their places.
-    for (&(i, j), e) in jobs.iter().zip(encoded) {
-        mastered[i].outputs.insert(j, e?);
+    for (&(k, j), e) in jobs.iter().zip(encoded) {
+        for (m, o) in mastered[k].iter_mut().zip(e?) {
+            m.outputs.insert(j, o);
+        }
     }
     Ok(())
 }

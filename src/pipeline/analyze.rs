@@ -3,6 +3,7 @@
 //! the same pass runs the chain's pre-gain stages into scratch files in the
 //! staging folder ([`render::Prepare`]), so a track is decoded once.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::audio::SourceFormat;
@@ -19,6 +20,7 @@ use crate::render::{self, Prepared};
 
 use super::commit::Staging;
 use super::display_path;
+use super::edit::{self, Edited};
 use super::schedule::{input_bytes, longest_first, pool};
 
 /// A premaster as analyzed in phase 1.
@@ -31,13 +33,14 @@ pub struct Analysis {
     /// For a stems track: what each stem brought.
     pub stems: Option<Vec<StemFacts>>,
     pub spectrum: Spectrum,
-    /// For `master`: the premaster through the chain's pre-gain stages,
-    /// spilled at each output rate, what every render reads.
-    pub(super) prepared: Option<Preparation>,
+    /// The track's edit in frames, when it has one: what was measured is
+    /// the premaster as edited.
+    pub edited: Option<Edited>,
 }
 
-/// A track's prepared premaster and the scratch folder its files are in
-/// (removed with it).
+/// For `master`: a programme's premaster through the chain's pre-gain
+/// stages, spilled at each output rate, what every render reads, and the
+/// scratch folder its files are in (removed with it).
 pub(super) struct Preparation {
     pub prepared: Prepared,
     pub scratch: ScratchDir,
@@ -60,40 +63,54 @@ impl Drop for ScratchDir {
     }
 }
 
-/// Opens a track's audio as a stream of stereo blocks: a mix, or its stems summed.
-pub(super) fn open_source(track: &Track, th: &Thresholds) -> Result<Source> {
-    match &track.source {
+/// Opens a track's audio as a stream of stereo blocks: a mix, or its stems
+/// summed, through the track's edit (and the edit in frames).
+pub(super) fn open_source(album: &Album, track: &Track, th: &Thresholds) -> Result<(Source, Option<Edited>)> {
+    let open = || match &track.source {
         TrackSource::Mix(path) => Source::mix(path),
         TrackSource::Stems(stems) => Source::stems(stems, th.min_clip_run()),
+    };
+    if track.edit.is_none() {
+        return Ok((open()?, None));
     }
+    let threshold = track.edit.trim.map_or(crate::manifest::defaults::TRIM_THRESHOLD_DB, |t| t.threshold_db);
+    let scanned = edit::needs_scan(&track.edit).then(|| edit::scan(open()?, threshold)).transpose()?;
+    let source = open()?;
+    let edited = edit::plan(&track.edit, source.format().sample_rate, scanned.as_ref());
+    if edited.plan.is_empty() {
+        return Err(Error::audio(
+            display_path(album, track.inputs()[0]),
+            format!(
+                "the edit keeps nothing of track {} ({}): `start_s` is at or past the premaster's end ({:.3} s)",
+                track.number,
+                track.title,
+                edited.frames as f64 / edited.sample_rate as f64
+            ),
+        ));
+    }
+    Ok((source.edited(edited.plan), Some(edited)))
 }
 
-/// Phase 1 for one track, a block at a time; with `staging`, prepared for
-/// the render too.
+/// Phase 1 for one track, a block at a time; with `prepare`, fed to the
+/// render's preparation too (a programme's tracks to one, in turn).
 fn analyze_track(
     album: &Album,
     track: &Track,
     th: &Thresholds,
-    staging: Option<&Staging>,
+    mut source: Source,
+    edited: Option<Edited>,
+    mut prepare: Option<&mut render::Prepare>,
 ) -> Result<Analysis> {
     let input = track.inputs()[0];
-    let mut source = open_source(track, th)?;
     let rate = source.format().sample_rate;
     let mut survey = Survey::new(2, rate, th.min_clip_run());
-    let mut prepare = match staging {
-        Some(staging) => {
-            let scratch = ScratchDir::create(staging, track)?;
-            Some((render::Prepare::new(&track.chain, rate, &album.deliverables, &scratch.0)?, scratch))
-        }
-        None => None,
-    };
     let audio_error = |e: Error| Error::audio(display_path(album, input), e.to_string());
     let (mut block, mut post) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
     while source.read(&mut block)? > 0 {
         let raw = [block[0].as_slice(), block[1].as_slice()];
         match prepare.as_mut() {
             None => survey.feed(&raw).map_err(audio_error)?,
-            Some((p, _)) => {
+            Some(p) => {
                 // The chain's pre-gain stages on a copy; both signals' block
                 // energies in one loop.
                 for (q, b) in post.iter_mut().zip(raw) {
@@ -121,10 +138,6 @@ fn analyze_track(
         };
         return Err(Error::audio(what, c.message.clone()));
     }
-    let prepared = match prepare {
-        Some((p, scratch)) => Some(Preparation { prepared: p.finish()?, scratch }),
-        None => None,
-    };
     Ok(Analysis {
         format,
         measurement: found.measurement,
@@ -132,30 +145,90 @@ fn analyze_track(
         checks,
         stems: stems.map(|(f, _)| f),
         spectrum: found.spectrum,
-        prepared,
+        edited,
     })
+}
+
+/// Phase 1 for one programme (tracks joined without a gap; most are one
+/// track): each track analyzed in turn and, with `staging`, all of them
+/// prepared for the render as one continuous stream.
+fn analyze_programme(
+    album: &Album,
+    tracks: Range<usize>,
+    th: &Thresholds,
+    staging: Option<&Staging>,
+) -> Result<(Vec<Analysis>, Option<Preparation>)> {
+    let first = &album.tracks[tracks.start];
+    let mut prepare: Option<(render::Prepare, ScratchDir)> = None;
+    let mut analyses = Vec::with_capacity(tracks.len());
+    for i in tracks {
+        let track = &album.tracks[i];
+        let (source, edited) = open_source(album, track, th)?;
+        let rate = source.format().sample_rate;
+        match (&mut prepare, staging) {
+            (Some((p, _)), _) => {
+                if p.sample_rate() != rate {
+                    return Err(Error::audio(
+                        display_path(album, track.inputs()[0]),
+                        format!(
+                            "track {} runs into track {} without a gap, so the two are mastered as one stream, but this premaster is at {rate} Hz and the other at {} Hz; give the track a gap, or deliver both at one rate",
+                            track.number,
+                            track.number - 1,
+                            p.sample_rate()
+                        ),
+                    ));
+                }
+                p.end_of_track();
+            }
+            (None, Some(staging)) => {
+                let scratch = ScratchDir::create(staging, first)?;
+                prepare = Some((
+                    render::Prepare::new(&first.chain, rate, &album.deliverables, &scratch.0)?,
+                    scratch,
+                ));
+            }
+            (None, None) => {}
+        }
+        analyses.push(analyze_track(album, track, th, source, edited, prepare.as_mut().map(|(p, _)| p))?);
+    }
+    let prepared = match prepare {
+        Some((p, scratch)) => Some(Preparation { prepared: p.finish()?, scratch }),
+        None => None,
+    };
+    Ok((analyses, prepared))
 }
 
 /// Phase 1: analyze every track. The first error in track order wins.
 pub fn analyze(album: &Album, jobs: usize, progress: &Progress) -> Result<Vec<Analysis>> {
-    analyze_into(album, jobs, progress, None)
+    Ok(analyze_into(album, jobs, progress, None)?.0)
 }
 
-/// Phase 1, with every track prepared for the render in `staging` when given.
+/// Phase 1, with every programme prepared for the render in `staging`
+/// when given: the tracks' analyses in track order, and each programme's
+/// preparation in programme order.
 pub(super) fn analyze_into(
     album: &Album,
     jobs: usize,
     progress: &Progress,
     staging: Option<&Staging>,
-) -> Result<Vec<Analysis>> {
+) -> Result<(Vec<Analysis>, Vec<Preparation>)> {
     let th = &album.qc.thresholds;
+    let programmes = album.programmes();
     let bar = progress.phase("analyze", album.tracks.len());
-    let weights: Vec<f64> = album.tracks.iter().map(input_bytes).collect();
-    let results = longest_first(&pool(jobs)?, &weights, |i| {
-        let t = &album.tracks[i];
-        let r = analyze_track(album, t, th, staging);
-        bar.done(&t.title);
+    let weights: Vec<f64> =
+        programmes.iter().map(|p| album.tracks[p.clone()].iter().map(input_bytes).sum()).collect();
+    let results = longest_first(&pool(jobs)?, &weights, |k| {
+        let r = analyze_programme(album, programmes[k].clone(), th, staging);
+        for t in &album.tracks[programmes[k].clone()] {
+            bar.done(&t.title);
+        }
         r
     });
-    results.into_iter().collect()
+    let (mut analyses, mut preparations) = (Vec::new(), Vec::new());
+    for r in results {
+        let (a, p) = r?;
+        analyses.extend(a);
+        preparations.extend(p);
+    }
+    Ok((analyses, preparations))
 }

@@ -1,10 +1,12 @@
-//! Phase 3 for one track: render the premaster phase 1 prepared to every
+//! Phase 3 for one programme (one track, or tracks joined without a gap):
+//! render the premaster phase 1 prepared to every
 //! deliverable within its bounds, write them into the staging folder, and
 //! keep what the report needs.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
-use super::analyze::Analysis;
+use super::analyze::Preparation;
 use super::commit::Staging;
 use crate::dsp::compressor::CompressorStats;
 use crate::dsp::limiter::LimiterStats;
@@ -28,6 +30,9 @@ pub(crate) struct Mastered {
     pub outputs: Vec<MasteredOutput>,
     /// Of the first deliverable, as written.
     pub spectrum: Spectrum,
+    /// For a track of a programme (tracks joined without a gap): the first
+    /// and last track numbers of it. The gain, limiting and target are the programme's.
+    pub programme: Option<(usize, usize)>,
 }
 
 /// What was measured on one written master.
@@ -39,6 +44,9 @@ pub(crate) struct MasteredOutput {
     pub sample_rate: u32,
     /// A lossy deliverable's encodes (its figures are the decoded file's).
     pub codec: Option<CodecFinding>,
+    /// For a track of a programme: the whole programme's loudness in this
+    /// (lossless) deliverable, what its target is held against.
+    pub programme_lufs: Option<f64>,
 }
 
 impl MasteredOutput {
@@ -49,6 +57,7 @@ impl MasteredOutput {
             full_scale_samples: o.full_scale_samples,
             sample_rate: o.sample_rate,
             codec,
+            programme_lufs: None,
         }
     }
 }
@@ -81,60 +90,93 @@ fn spec<'a>(
     }
 }
 
-/// Renders a track's lossless deliverables (its lossy ones are encoded
-/// once the album's gains are settled: [`encode_lossy`]); `outputs` holds
-/// the lossless ones, in manifest order.
-pub(super) fn master_track(
+/// Renders a programme's lossless deliverables (its lossy ones are encoded
+/// once the album's gains are settled: [`encode_lossy`]): one render of
+/// its tracks as one stream, split into each track's files. One
+/// [`Mastered`] per track; `outputs` holds the lossless ones, in manifest order.
+pub(super) fn master_programme(
     album: &Album,
-    track: &Track,
-    analysis: &Analysis,
+    tracks: Range<usize>,
+    prep: &Preparation,
     target_lufs: f64,
-    paths: &[PathBuf],
+    paths: &[Vec<PathBuf>],
     staging: &Staging,
-) -> Result<Mastered> {
-    let prep = analysis.prepared.as_ref().expect("phase 1 prepared every track for the render");
+) -> Result<Vec<Mastered>> {
+    let first = &album.tracks[tracks.start];
     let lossless: Vec<usize> =
         (0..album.deliverables.len()).filter(|&i| !album.deliverables[i].container.is_lossy()).collect();
     let deliverables: Vec<Deliverable> = lossless.iter().map(|&i| album.deliverables[i].clone()).collect();
-    let outputs: Vec<PathBuf> = lossless.iter().map(|&i| staging.path(&paths[i])).collect::<Result<_>>()?;
+    let outputs = programme_paths(&tracks, &lossless, paths, staging)?;
     let files = RenderFiles { scratch: &prep.scratch.0, outputs: &outputs };
-    let rendered = render::render(&prep.prepared, &spec(album, track, target_lufs, &deliverables), &files)?;
-    Ok(Mastered {
-        target_lufs,
-        gain_db: rendered.gain_db,
-        passes: rendered.passes,
-        bound: rendered.bound,
-        needed: rendered.needed,
-        compressor: rendered.compressor,
-        limiter: rendered.limiter,
-        outputs: rendered.outputs.into_iter().map(|o| MasteredOutput::of(o, None)).collect(),
-        spectrum: rendered.spectrum,
-    })
+    let rendered = render::render(&prep.prepared, &spec(album, first, target_lufs, &deliverables), &files)?;
+    let joined = tracks.len() > 1;
+    let programme = joined.then_some((tracks.start + 1, tracks.end));
+    let mut per_deliverable: Vec<(Option<f64>, std::vec::IntoIter<render::Written>)> = (rendered.outputs)
+        .into_iter()
+        .map(|parts| {
+            let pooled =
+                BlockEnergies::pooled_integrated(&parts.iter().map(|w| &w.energies).collect::<Vec<_>>());
+            (joined.then_some(pooled), parts.into_iter())
+        })
+        .collect();
+    let mut spectra = rendered.spectra.into_iter();
+    Ok(tracks
+        .map(|_| Mastered {
+            target_lufs,
+            gain_db: rendered.gain_db,
+            passes: rendered.passes,
+            bound: rendered.bound,
+            needed: rendered.needed,
+            compressor: rendered.compressor,
+            limiter: rendered.limiter.clone(),
+            outputs: (per_deliverable.iter_mut())
+                .map(|(lufs, parts)| {
+                    let mut o = MasteredOutput::of(parts.next().expect("a file per track"), None);
+                    o.programme_lufs = *lufs;
+                    o
+                })
+                .collect(),
+            spectrum: spectra.next().unwrap_or_default(),
+            programme,
+        })
+        .collect())
 }
 
-/// Encodes one of a mastered track's lossy deliverables (index `j`) at the
-/// gain its lossless masters got.
+/// Each of `deliverables`' files for the programme's tracks, in the staging folder.
+fn programme_paths(
+    tracks: &Range<usize>,
+    deliverables: &[usize],
+    paths: &[Vec<PathBuf>],
+    staging: &Staging,
+) -> Result<Vec<Vec<PathBuf>>> {
+    (deliverables.iter())
+        .map(|&j| tracks.clone().map(|i| staging.path(&paths[i][j])).collect::<Result<Vec<_>>>())
+        .collect()
+}
+
+/// Encodes one of a mastered programme's lossy deliverables (index `j`) at
+/// the gain its lossless masters got: one file per track.
 pub(super) fn encode_lossy(
     album: &Album,
-    track: &Track,
+    tracks: Range<usize>,
     j: usize,
-    analysis: &Analysis,
+    prep: &Preparation,
     mastered: &Mastered,
-    paths: &[PathBuf],
+    paths: &[Vec<PathBuf>],
     staging: &Staging,
-) -> Result<MasteredOutput> {
-    let prep = analysis.prepared.as_ref().expect("phase 1 prepared every track for the render");
-    let path = [staging.path(&paths[j])?];
-    // A folder of its own for the pass's scratch files: a track's lossy
+) -> Result<Vec<MasteredOutput>> {
+    let first = &album.tracks[tracks.start];
+    let outputs = programme_paths(&tracks, &[j], paths, staging)?;
+    // A folder of its own for the pass's scratch files: a programme's lossy
     // deliverables encode side by side.
     let scratch = prep.scratch.0.join(format!("encode-{j}"));
     std::fs::create_dir_all(&scratch).map_err(|e| crate::error::Error::output(&scratch, e))?;
-    let files = RenderFiles { scratch: &scratch, outputs: &path };
+    let files = RenderFiles { scratch: &scratch, outputs: &outputs };
     let one = [album.deliverables[j].clone()];
-    let spec = spec(album, track, mastered.target_lufs, &one);
+    let spec = spec(album, first, mastered.target_lufs, &one);
     let e = render::encode(&prep.prepared, &spec, mastered.gain_db, &files)?;
     let _ = std::fs::remove_dir_all(&scratch);
     let facts =
         CodecFinding { passes: e.passes, ceiling_lowered_db: e.ceiling_lowered_db, overs_dbtp: e.overs_dbtp };
-    Ok(MasteredOutput::of(e.output, Some(facts)))
+    Ok(e.output.into_iter().map(|w| MasteredOutput::of(w, Some(facts.clone()))).collect())
 }

@@ -10,7 +10,9 @@
 //!    every deliverable from the prepared spills within its bounds, write
 //!    into the staging folder. In album mode the album rule may render the
 //!    album again.
-//! 4. [`report`] and [`commit`]: album stats, checks, report files, then the
+//! 4. [`image`]: each `layout: album` deliverable's image of the whole
+//!    sequence and its CUE sheet, from the per-track masters as written.
+//! 5. [`report`] and [`commit`]: album stats, checks, report files, then the
 //!    whole run committed into OUT at once.
 //!
 //! Each phase hands plain values to the next. Memory stays at blocks per job.
@@ -18,10 +20,13 @@
 mod album;
 mod analyze;
 pub(crate) mod commit;
+mod edit;
+mod image;
 mod master;
 mod preflight;
 mod report;
 mod schedule;
+mod sequence;
 mod tags;
 
 use std::path::{Path, PathBuf};
@@ -57,18 +62,23 @@ pub fn out_dir(album: &Album, opts: &MasterOptions) -> PathBuf {
     opts.out_dir.clone().unwrap_or_else(|| album.root.join("masters"))
 }
 
-/// Masters the album: phases 1-4. Returns the report and the output folder.
+/// Masters the album: phases 1-5. Returns the report and the output folder.
 pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Result<(Report, PathBuf)> {
     let out = out_dir(album, opts);
     let paths = preflight::output_paths(album);
     preflight(album, &out, &opts.reports)?;
     let staging = commit::Staging::begin(&out)?;
-    let analyses = analyze::analyze_into(album, opts.jobs, progress, Some(&staging))?;
+    let (analyses, preparations) = analyze::analyze_into(album, opts.jobs, progress, Some(&staging))?;
+    image::check_rates(album, &analyses.iter().map(|a| a.format.sample_rate).collect::<Vec<_>>())?;
     let pool = schedule::pool(opts.jobs)?;
-    let (mastered, plan) = album::master_album(album, &analyses, &paths, &staging, &pool, progress)?;
-    let mut report = report::build(album, &paths, &analyses, &mastered, &plan)?;
+    let (mastered, plan) =
+        album::master_album(album, &analyses, &preparations, &paths, &staging, &pool, progress)?;
+    drop(preparations); // the scratch spills go before the images are made
+    let images = image::write_images(album, &paths, &staging)?;
+    let mut report = report::build(album, &paths, &analyses, &mastered, &plan, &images)?;
     tags::tag_all(album, &staging, &paths, &mut report)?;
     let mut files: Vec<PathBuf> = paths.into_iter().flatten().collect();
+    files.extend(images.into_iter().flat_map(|i| [i.path, i.cue_path]));
     for e in opts.reports.iter().map(|f| f.exporter()) {
         let rel = PathBuf::from(e.file_name());
         commit::write_synced(&staging.path(&rel)?, e.render(&report).as_bytes())?;

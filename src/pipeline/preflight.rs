@@ -52,7 +52,13 @@ pub fn output_paths(album: &Album) -> Vec<Vec<PathBuf>> {
 
 /// Refuses any output that would land on an input file.
 fn guard_inputs(album: &Album, out: &Path, reports: &[ReportFormat]) -> Result<()> {
-    let outputs: Vec<PathBuf> = output_paths(album).into_iter().flatten().map(|p| out.join(p)).collect();
+    let images =
+        album.deliverables.iter().filter(|d| d.layout == crate::manifest::Layout::Album).flat_map(|d| {
+            let (image, cue) = album.image_file_names(d);
+            [Path::new(&d.name).join(image), Path::new(&d.name).join(cue)]
+        });
+    let outputs: Vec<PathBuf> =
+        output_paths(album).into_iter().flatten().chain(images).map(|p| out.join(p)).collect();
     let inputs: Vec<PathBuf> = album
         .tracks
         .iter()

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use super::album::{AlbumPlan, loudest};
 use super::analyze::Analysis;
 use super::display_path;
+use super::image::Image;
 use super::master::Mastered;
+use super::sequence;
 use crate::audio::mp3::Mp3Mode;
 use crate::audio::stems::StemFacts;
 use crate::dsp::dither::DitherKind;
@@ -18,6 +20,29 @@ use crate::qc::master::{GainBound, Target};
 use crate::qc::{self, Check, Severity, Thresholds};
 use crate::report::*;
 
+/// The album's own checks: rates, loudness (album mode), spread, the Red Book.
+fn album_checks(
+    album: &Album,
+    analyses: &[Analysis],
+    mastered: &[Mastered],
+    plan: &AlbumPlan,
+    deliverables: &[DeliverableReport],
+    spread: f64,
+    images: &[Image],
+) -> Vec<Check> {
+    let th = &album.qc.thresholds;
+    let mut checks = Vec::new();
+    let rates: Vec<u32> = analyses.iter().map(|a| a.format.sample_rate).collect();
+    checks.extend(qc::album::sample_rates(&rates));
+    if album.target.mode == Mode::Album {
+        checks.extend(album_loudness_checks(album, analyses, mastered, plan, deliverables, th));
+    }
+    checks.push(qc::album::spread(spread, th));
+    checks.extend(sequence::red_book(album, images));
+    qc::apply_fail_on(&mut checks, &album.qc.fail_on);
+    checks
+}
+
 /// The report of a run, from what the phases handed on.
 pub(super) fn build(
     album: &Album,
@@ -25,8 +50,8 @@ pub(super) fn build(
     analyses: &[Analysis],
     mastered: &[Mastered],
     plan: &AlbumPlan,
+    images: &[Image],
 ) -> Result<Report> {
-    let th = &album.qc.thresholds;
     let tracks: Vec<TrackReport> = album
         .tracks
         .iter()
@@ -44,15 +69,7 @@ pub(super) fn build(
         tracks.iter().zip(&album.tracks).map(|(t, a)| t.master.integrated_lufs - a.offset_lu).collect();
     let spread = levels.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
         - levels.iter().cloned().fold(f64::INFINITY, f64::min);
-
-    let mut album_checks = Vec::new();
-    let rates: Vec<u32> = analyses.iter().map(|a| a.format.sample_rate).collect();
-    album_checks.extend(qc::album::sample_rates(&rates));
-    if album.target.mode == Mode::Album {
-        album_checks.extend(album_loudness_checks(album, analyses, mastered, plan, &deliverables, th));
-    }
-    album_checks.push(qc::album::spread(spread, th));
-    qc::apply_fail_on(&mut album_checks, &album.qc.fail_on);
+    let album_checks = album_checks(album, analyses, mastered, plan, &deliverables, spread, images);
 
     let is_album = album.target.mode == Mode::Album;
     let mut report = Report {
@@ -82,6 +99,8 @@ pub(super) fn build(
             deliverables,
         },
         tracks,
+        sequence: sequence::entries(album, analyses, mastered),
+        images: sequence::images(images),
         checks: album_checks,
     };
     report.passed = report.worst() != Some(Severity::Fail);
@@ -182,14 +201,19 @@ fn track_checks(album: &Album, track: &Track, an: &Analysis, m: &Mastered) -> Ve
             checks.extend(qc::master::clipping(&d.name, o.full_scale_samples));
             continue;
         }
+        // A track of a gapless programme: the programme is what met the target.
+        let name = match m.programme {
+            Some((a, b)) => format!("{} (tracks {a}–{b}, mastered as one gapless programme)", d.name),
+            None => d.name.clone(),
+        };
         let target = Target {
-            name: &d.name,
+            name: &name,
             loudness_lufs: m.target_lufs,
             tolerance_lu: th.get(qc::Threshold::LoudnessToleranceLu),
             ceiling_dbtp: album.target.true_peak_dbtp,
         };
         checks.extend(qc::master::on_target(
-            meas.integrated_lufs,
+            o.programme_lufs.unwrap_or(meas.integrated_lufs),
             meas.true_peak_dbtp,
             &target,
             Some(&bound),
@@ -252,7 +276,12 @@ fn master_report(track: &Track, an: &Analysis, m: &Mastered) -> MasterReport {
     MasterReport {
         target_lufs: m.target_lufs,
         integrated_lufs: primary.integrated_lufs,
-        short_of_target_lu: (m.target_lufs - primary.integrated_lufs).max(0.0),
+        short_of_target_lu: (m.target_lufs - m.outputs[0].programme_lufs.unwrap_or(primary.integrated_lufs))
+            .max(0.0),
+        programme: m.programme.map(|(first, last)| ProgrammeReport {
+            tracks: [first, last],
+            integrated_lufs: m.outputs[0].programme_lufs.unwrap_or(primary.integrated_lufs),
+        }),
         limited_by: m.bound,
         true_peak_dbtp: primary.true_peak_dbtp,
         lra_lu: primary.lra_lu,

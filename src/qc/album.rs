@@ -84,3 +84,48 @@ pub fn spread(spread_lu: f64, th: &Thresholds) -> Check {
         )
     }
 }
+
+/// The Red Book's limits on a CD: tracks, the shortest track, the whole disc.
+pub const RED_BOOK_MAX_TRACKS: usize = 99;
+pub const RED_BOOK_MIN_TRACK_S: f64 = 4.0;
+pub const RED_BOOK_MAX_DISC_S: f64 = 79.0 * 60.0 + 57.0;
+
+/// `album.red_book`: a CD image `image` whose tracks last `tracks_s` (each
+/// song, gaps aside) and whose disc lasts `disc_s` (pregap and gaps in).
+/// One failure per rule broken, else one finding that it holds. (ISRCs and
+/// the catalog number were checked when the manifest was read.)
+pub fn red_book(image: &str, tracks_s: &[(usize, &str, f64)], disc_s: f64) -> Vec<Check> {
+    let id = CheckId::AlbumRedBook;
+    let mut found = Vec::new();
+    if tracks_s.len() > RED_BOOK_MAX_TRACKS {
+        found.push(id.found(
+            format!("{image}: {} tracks; a CD holds at most {RED_BOOK_MAX_TRACKS}: split the album over two discs", tracks_s.len()),
+            tracks_s.len() as f64,
+            Some(RED_BOOK_MAX_TRACKS as f64),
+        ));
+    }
+    for &(number, title, s) in tracks_s.iter().filter(|t| t.2 < RED_BOOK_MIN_TRACK_S) {
+        found.push(id.found(
+            format!("{image}: track {number} ({title}) lasts {s:.2} s; on a CD tracks must be at least 4 s: join it to its neighbour or lengthen it"),
+            s,
+            Some(RED_BOOK_MIN_TRACK_S),
+        ));
+    }
+    let clock = |s: f64| format!("{}:{:05.2}", (s / 60.0).floor(), s % 60.0);
+    if disc_s > RED_BOOK_MAX_DISC_S {
+        found.push(id.found(
+            format!("{image}: the disc runs {} with its gaps; a CD holds at most 79:57: shorten gaps or move a track off the disc", clock(disc_s)),
+            disc_s,
+            Some(RED_BOOK_MAX_DISC_S),
+        ));
+    }
+    if found.is_empty() {
+        found.push(id.found_as(
+            Severity::Info,
+            format!("{image}: {} tracks, {} with gaps: within the Red Book", tracks_s.len(), clock(disc_s)),
+            disc_s,
+            Some(RED_BOOK_MAX_DISC_S),
+        ));
+    }
+    found
+}

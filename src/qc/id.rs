@@ -30,6 +30,7 @@ pub enum CheckId {
     AlbumSampleRateMix,
     AlbumLoudness,
     AlbumLoudnessSpread,
+    AlbumRedBook,
 }
 
 use CheckId::*;
@@ -37,7 +38,7 @@ use Severity::{Fail, Info, Warn};
 
 /// Id, usual severity (a check may report another: a miss that has a
 /// reason is a warning), and what the check looks at.
-const TABLE: [(CheckId, &str, Severity, &str); 22] = [
+const TABLE: [(CheckId, &str, Severity, &str); 23] = [
     (
         PremasterSampleRate,
         "premaster.sample_rate",
@@ -115,6 +116,12 @@ const TABLE: [(CheckId, &str, Severity, &str); 22] = [
         "album mode: the album's loudness against the target (warns when a track held it back)",
     ),
     (AlbumLoudnessSpread, "album.loudness_spread", Warn, "how far apart the masters sit, offsets removed"),
+    (
+        AlbumRedBook,
+        "album.red_book",
+        Fail,
+        "a CD image (44.1 kHz, 16-bit, `layout: album`) against the Red Book: at most 99 tracks, each at least 4 s, at most 79:57 in all",
+    ),
 ];
 
 impl CheckId {

@@ -10,9 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::lane::{Candidate, Lane, Written};
+use super::lane::{Candidate, Lane, PartedFile, Written};
 use super::{BLOCK, Prepared, RenderSpec};
-use crate::audio::encode::{Deliverable, MasterFile};
+use crate::audio::encode::{Deliverable, Layout};
 use crate::audio::spill::{Run, Sparse, SparseReader, SparseWriter, Spill};
 use crate::dsp::dither::Quantizer;
 use crate::dsp::limiter::curve::{CurveStream, Tally};
@@ -61,6 +61,9 @@ pub(super) struct Branch<'a> {
     /// the pass that renders at its gain.
     curve: Option<Curve>,
     scratch: std::path::PathBuf,
+    /// The premaster's rate, and where its tracks join (premaster frames).
+    source_rate: u32,
+    splits: Vec<u64>,
     /// Indices into the spec's deliverables.
     deliverables: Vec<usize>,
 }
@@ -88,6 +91,8 @@ impl<'a> Branch<'a> {
                     .collect();
                 Branch {
                     sample_rate: *rate,
+                    source_rate: prepared.sample_rate,
+                    splits: prepared.splits.clone(),
                     pre,
                     envelope: None,
                     curve: None,
@@ -169,7 +174,30 @@ impl<'a> Branch<'a> {
         self.curve.take_if(|c| matches(c))
     }
 
-    fn lanes(&self, spec: &RenderSpec, paths: &[PathBuf]) -> Result<Vec<Lane>> {
+    /// Each track's frames in a deliverable of this branch: the programme
+    /// split where its tracks join (rounded to this rate; for an album
+    /// image, to its 1/75 s frame grid, the last track padded onto it).
+    fn part_frames(&self, frames: u64, d: &Deliverable) -> Vec<u64> {
+        let grid = match d.layout {
+            Layout::Album => self.sample_rate as u64 / 75,
+            Layout::Tracks => 1,
+        };
+        let ratio = self.sample_rate as f64 / self.source_rate as f64;
+        let mut ends: Vec<u64> = (self.splits.iter())
+            .map(|&s| (((s as f64 * ratio) / grid as f64).round() as u64 * grid).min(frames))
+            .collect();
+        ends.push(frames.div_ceil(grid) * grid);
+        let mut at = 0;
+        ends.into_iter()
+            .map(|e| {
+                let n = e.saturating_sub(at);
+                at = at.max(e);
+                n
+            })
+            .collect()
+    }
+
+    fn lanes(&self, spec: &RenderSpec, paths: &[Vec<PathBuf>]) -> Result<Vec<Lane>> {
         let mut lanes = Vec::new();
         for &i in &self.deliverables {
             let d = &spec.deliverables[i];
@@ -187,18 +215,17 @@ impl<'a> Branch<'a> {
                     Quantizer::new(d.format.bits().min(24), d.dither, seed.wrapping_mul(31).wrapping_add(c))
                 })
                 .collect();
-            let path = paths[i].clone();
-            // An earlier pass wrote this file: only the render's own files are replaced.
-            let _ = std::fs::remove_file(&path);
             let frames = self.pre.frames() as u64;
+            let parts = self.part_frames(frames, d);
+            let files: Vec<(PathBuf, u64)> = paths[i].iter().cloned().zip(parts).collect();
             lanes.push(Lane {
                 index: i,
                 format: d.format,
                 quantizers,
                 energies: BlockEnergies::new(2, self.sample_rate),
-                file: MasterFile::create(&path, self.sample_rate, 2, d.format, d.container, frames)?,
+                file: PartedFile::create(files, self.sample_rate, d.format, d.container)?,
+                pad: self.part_frames(frames, d).iter().sum::<u64>() - frames,
                 lossy: d.container.is_lossy(),
-                path,
                 samples: [Vec::new(), Vec::new()],
             });
         }
@@ -212,7 +239,7 @@ impl<'a> Branch<'a> {
         spec: &RenderSpec,
         gain_db: f64,
         margin_db: f64,
-        paths: &[PathBuf],
+        paths: &[Vec<PathBuf>],
     ) -> Result<(LimiterStats, Vec<(usize, Candidate)>)> {
         let lim = spec.limiter(margin_db);
         let rate = self.sample_rate;
@@ -344,7 +371,7 @@ pub(super) fn render_pass(
     spec: &RenderSpec,
     gain_db: f64,
     margin_db: f64,
-    paths: &[PathBuf],
+    paths: &[Vec<PathBuf>],
 ) -> Result<Pass> {
     let mut out: Vec<Option<Candidate>> = spec.deliverables.iter().map(|_| None).collect();
     let (mut first, mut sustained_db) = (None, 0f64);
@@ -365,15 +392,15 @@ pub(super) fn render_pass(
     })
 }
 
-/// An accepted pass's files read back and fully measured, and the first
-/// deliverable's spectrum.
-pub(super) fn measure_pass(pass: Pass) -> Result<(LimiterStats, Vec<Written>, Spectrum)> {
-    let mut spectrum = None;
+/// An accepted pass's files read back and fully measured (per deliverable,
+/// one per track of the programme), and the first deliverable's spectra.
+pub(super) fn measure_pass(pass: Pass) -> Result<(LimiterStats, Vec<Vec<Written>>, Vec<Spectrum>)> {
+    let mut spectra = Vec::new();
     let mut written = Vec::with_capacity(pass.candidates.len());
     for (i, c) in pass.candidates.into_iter().enumerate() {
-        written.push(c.measure((i == 0).then_some(&mut spectrum))?);
+        written.push(c.measure((i == 0).then_some(&mut spectra))?);
     }
-    Ok((pass.limiter, written, spectrum.unwrap_or_default()))
+    Ok((pass.limiter, written, spectra))
 }
 
 /// What the gain curves at one gain do, from the curves alone (nothing is

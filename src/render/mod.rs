@@ -89,16 +89,16 @@ pub struct Rendered {
     pub needed: Option<Needed>,
     /// What the chain's compressor did, when it has one.
     pub compressor: Option<CompressorStats>,
-    /// One per deliverable, in order, as written.
-    pub outputs: Vec<Written>,
-    /// Of the first deliverable, as written.
-    pub spectrum: Spectrum,
+    /// Per deliverable, in order, one per track of the programme, as written.
+    pub outputs: Vec<Vec<Written>>,
+    /// Of the first deliverable, one per track, as written.
+    pub spectra: Vec<Spectrum>,
 }
 
 /// A lossy deliverable, encoded at a gain already solved.
 pub struct Encoded {
-    /// The decoded file, as measured.
-    pub output: Written,
+    /// The decoded files (one per track of the programme), as measured.
+    pub output: Vec<Written>,
     /// Encodes until the decoded file held the ceiling.
     pub passes: usize,
     /// How far under the ceiling its limiter ran (dB): what the codec's overs took.
@@ -119,7 +119,7 @@ pub fn encode(prepared: &Prepared, spec: &RenderSpec, gain_db: f64, files: &Rend
     for pass in 1..=MAX_PASSES {
         let p = render_pass(&mut branches, spec, gain_db, margin, files.outputs)?;
         let (_, mut outputs, _) = measure_pass(p)?;
-        let tp = outputs[0].measurement.true_peak_dbtp;
+        let tp = outputs[0].iter().map(|o| o.measurement.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max);
         if tp <= spec.ceiling_dbtp || pass == MAX_PASSES {
             let output = outputs.remove(0);
             return Ok(Encoded { output, passes: pass, ceiling_lowered_db: margin, overs_dbtp });
@@ -153,10 +153,11 @@ impl RenderSpec<'_> {
 }
 
 /// Where a render reads and writes: a folder of its own for scratch files,
-/// and each deliverable's file (which must not exist, or be the render's own).
+/// and each deliverable's files, one per track of the programme (which must
+/// not exist, or be the render's own).
 pub struct RenderFiles<'a> {
     pub scratch: &'a Path,
-    pub outputs: &'a [PathBuf],
+    pub outputs: &'a [Vec<PathBuf>],
 }
 
 /// Renders a prepared premaster to every deliverable (which must be those
@@ -211,7 +212,7 @@ struct Solver<'a> {
     /// What the next prediction starts from: the premaster, then the last pass.
     basis: Basis,
     spec: &'a RenderSpec<'a>,
-    outputs: &'a [PathBuf],
+    outputs: &'a [Vec<PathBuf>],
     /// Distance kept under the ceiling; grows when a written file measures over it.
     margin_db: f64,
     /// The sustained budget's cap, once a pass went over it.
@@ -264,9 +265,10 @@ impl Solver<'_> {
         let short = capped && lufs < spec.target_lufs;
         let mut score = if short { 0.0 } else { worst_err };
         if on_target || short {
-            let (limiter, outputs, spectrum) = measure_pass(p)?;
-            let worst_tp =
-                outputs.iter().map(|o| o.measurement.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max);
+            let (limiter, outputs, spectra) = measure_pass(p)?;
+            let worst_tp = (outputs.iter().flatten())
+                .map(|o| o.measurement.true_peak_dbtp)
+                .fold(f64::NEG_INFINITY, f64::max);
             if worst_tp <= spec.ceiling_dbtp {
                 let (bound, needed) = if on_target {
                     (Bound::Target, None)
@@ -281,7 +283,7 @@ impl Solver<'_> {
                     needed,
                     compressor: None,
                     outputs,
-                    spectrum,
+                    spectra,
                 })));
             }
             score += 100.0 + worst_tp - spec.ceiling_dbtp;
@@ -338,7 +340,7 @@ impl Solver<'_> {
         } else {
             self.caps(gain_db)?.1
         };
-        let (limiter, outputs, spectrum) = measure_pass(p)?;
+        let (limiter, outputs, spectra) = measure_pass(p)?;
         Ok(Rendered {
             gain_db,
             passes: MAX_PASSES,
@@ -347,7 +349,7 @@ impl Solver<'_> {
             needed: None,
             compressor: None,
             outputs,
-            spectrum,
+            spectra,
         })
     }
 }
@@ -417,8 +419,8 @@ mod tests {
     /// temporary folder, and reads them back.
     fn render(x: Stereo, rate: u32, spec: &RenderSpec) -> Result<Done> {
         let dir = tempfile::tempdir().unwrap();
-        let outputs: Vec<PathBuf> =
-            (0..spec.deliverables.len()).map(|i| dir.path().join(format!("{i}.wav"))).collect();
+        let outputs: Vec<Vec<PathBuf>> =
+            (0..spec.deliverables.len()).map(|i| vec![dir.path().join(format!("{i}.wav"))]).collect();
         let [l, r] = x.0;
         let mut at = 0;
         let mut read = |b: &mut [Vec<f32>; 2]| {
@@ -444,10 +446,13 @@ mod tests {
                 .outputs
                 .into_iter()
                 .zip(&outputs)
-                .map(|(o, p)| Output {
-                    sample_rate: o.sample_rate,
-                    measurement: o.measurement,
-                    pcm: Samples(crate::audio::decode::decode(p).unwrap().0.channels),
+                .map(|(mut o, p)| {
+                    let o = o.remove(0);
+                    Output {
+                        sample_rate: o.sample_rate,
+                        measurement: o.measurement,
+                        pcm: Samples(crate::audio::decode::decode(&p[0]).unwrap().0.channels),
+                    }
                 })
                 .collect(),
         })

@@ -23,6 +23,9 @@ pub struct Prepared {
     pub(super) spills: Vec<(u32, Spill)>,
     pub(super) energies: BlockEnergies,
     pub(super) compressor: Option<CompressorStats>,
+    /// Where one track ends and the next begins, in premaster frames, for
+    /// a programme of tracks joined without a gap (empty for one track).
+    pub(super) splits: Vec<u64>,
 }
 
 /// The pre-gain stages and the resamplers, fed a block at a time.
@@ -33,6 +36,8 @@ pub struct Prepare {
     /// Per output rate: its resampler (none at the premaster's own rate) and spill.
     lanes: Vec<(u32, Option<resample::Stream>, SpillWriter)>,
     resampled: [Vec<f32>; 2],
+    frames: u64,
+    splits: Vec<u64>,
 }
 
 /// The distinct output rates of `deliverables`, in the order they first appear.
@@ -71,6 +76,8 @@ impl Prepare {
             energies: BlockEnergies::new(2, sample_rate),
             lanes,
             resampled: [Vec::new(), Vec::new()],
+            frames: 0,
+            splits: Vec::new(),
         })
     }
 
@@ -93,8 +100,20 @@ impl Prepare {
         &mut self.energies
     }
 
+    /// The premaster's rate.
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// Marks the end of one track of a programme (tracks joined without a
+    /// gap stream through one `Prepare`, and are split again when written).
+    pub fn end_of_track(&mut self) {
+        self.splits.push(self.frames);
+    }
+
     /// Spills staged frames (and resamples them for the other rates).
     pub fn spill(&mut self, left: &[f32], right: &[f32]) -> Result<()> {
+        self.frames += left.len() as u64;
         for (_, rs, spill) in &mut self.lanes {
             match rs {
                 None => spill.write(&[left, right])?,
@@ -123,6 +142,7 @@ impl Prepare {
             spills,
             compressor: self.stages.compressor_stats(),
             energies: self.energies,
+            splits: self.splits,
         })
     }
 }
@@ -145,6 +165,11 @@ impl Prepared {
             prepare.feed(l, r)?;
         }
         prepare.finish()
+    }
+
+    /// Tracks in the programme.
+    pub fn parts(&self) -> usize {
+        self.splits.len() + 1
     }
 
     /// The premaster at `rate`, pre-gain.

@@ -15,8 +15,77 @@ pub struct Report {
     pub passed: bool,
     pub album: AlbumReport,
     pub tracks: Vec<TrackReport>,
+    /// The album as a sequence: each track's place, gap and edit.
+    pub sequence: Vec<SequenceEntry>,
+    /// Each `layout: album` deliverable's image and its CUE sheet.
+    pub images: Vec<ImageReport>,
     /// Album-level checks.
     pub checks: Vec<Check>,
+}
+
+/// Tracks mastered as one gapless programme.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgrammeReport {
+    /// The first and last track number.
+    pub tracks: [usize; 2],
+    /// The whole programme's loudness, on the first deliverable: what its target is held against.
+    pub integrated_lufs: f64,
+}
+
+/// One track in the sequence, in seconds of the first deliverable.
+#[derive(Debug, Clone, Serialize)]
+pub struct SequenceEntry {
+    pub index: usize,
+    /// Silence before the track (the first track's: its pregap).
+    pub gap_s: f64,
+    /// Where the track starts on the album, gaps included (the first after its pregap).
+    pub start_s: f64,
+    pub duration_s: f64,
+    /// The track's edit, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit: Option<EditReport>,
+}
+
+/// What the edit kept of a premaster and how it faded it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EditReport {
+    /// The kept span, in seconds of the premaster.
+    pub start_s: f64,
+    pub end_s: f64,
+    pub premaster_duration_s: f64,
+    pub trimmed: bool,
+    pub fade_in_s: f64,
+    pub fade_out_s: f64,
+    pub fade_curve: crate::dsp::edit::FadeCurve,
+}
+
+/// An album image and its CUE sheet as written.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    pub deliverable: String,
+    pub path: String,
+    pub cue_path: String,
+    pub sample_rate: u32,
+    /// 44.1 kHz, 16-bit: held to the Red Book.
+    pub cd: bool,
+    pub frames: u64,
+    pub duration_s: f64,
+    /// Per track: INDEX 00 and INDEX 01 as the sheet writes them, and in samples of the image.
+    pub tracks: Vec<CueEntry>,
+    /// The sheet's text, as written.
+    pub cue: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CueEntry {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pregap: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index00: Option<String>,
+    pub index01: String,
+    pub start_frame: u64,
+    pub frames: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,8 +244,13 @@ pub struct MasterReport {
     pub target_lufs: f64,
     /// Of the first deliverable, as written: the loudness reached.
     pub integrated_lufs: f64,
-    /// Target minus reached, LU (positive when short, 0 on target).
+    /// Target minus reached, LU (positive when short, 0 on target): of the
+    /// programme, for a track of one.
     pub short_of_target_lu: f64,
+    /// For a track joined to its neighbours without a gap: the programme it
+    /// was mastered in (one stream, one gain, one limiter), and its loudness.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub programme: Option<ProgrammeReport>,
     /// What set the gain: `target`, `sustained_budget`, `peak_budget` or `max_gain`.
     pub limited_by: crate::render::Bound,
     pub true_peak_dbtp: f64,

@@ -86,8 +86,12 @@ pub fn summary_table(report: &Report) -> String {
             row.qc_label()
         ));
         if t.master.short_of_target_lu > 0.1 {
+            let of = match &t.master.programme {
+                Some(p) => format!(" (tracks {}–{}, one gapless programme)", p.tracks[0], p.tracks[1]),
+                None => String::new(),
+            };
             s.push_str(&format!(
-                "    {:.1} LU short of its target: held by {}\n",
+                "    {:.1} LU short of its target{of}: held by {}\n",
                 t.master.short_of_target_lu,
                 t.master.limited_by.describe()
             ));

@@ -15,4 +15,5 @@ mod properties;
 mod release;
 mod reliability;
 mod report;
+mod sequence;
 mod stems;

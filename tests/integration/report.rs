@@ -32,7 +32,7 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
             .map(|k| if k < 29 { f32::NEG_INFINITY } else { (base + depth * (k as f64 / 70.0).sin()) as f32 })
             .collect()
     };
-    let tracks = (1..=tracks)
+    let tracks: Vec<TrackReport> = (1..=tracks)
         .map(|i| {
             let pre = -20.0 - i as f64 * 0.5;
             let stems = i == 2;
@@ -71,6 +71,7 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                     target_lufs: -14.0,
                     integrated_lufs: -14.01,
                     short_of_target_lu: 0.0,
+                    programme: None,
                     limited_by: lathe::pipeline::Bound::Target,
                     true_peak_dbtp: if stems { -0.92 } else { -1.1 },
                     lra_lu: 7.2,
@@ -168,8 +169,63 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                 true_peak_dbtp: -0.92,
             }],
         },
+        sequence: sequence(&tracks, seconds),
+        images: vec![image(tracks.len(), seconds)],
         tracks,
         checks: vec![check("album.sample_rate_mix", Severity::Info, "premasters come at 44100, 48000 Hz")],
+    }
+}
+
+/// Tracks of `seconds` each with 2 s gaps, the first trimmed, the last faded out.
+fn sequence(tracks: &[TrackReport], seconds: f64) -> Vec<SequenceEntry> {
+    (tracks.iter().enumerate())
+        .map(|(k, t)| SequenceEntry {
+            index: t.index,
+            gap_s: 2.0,
+            start_s: k as f64 * (seconds + 2.0),
+            duration_s: seconds,
+            edit: (k == 0 || k + 1 == tracks.len()).then_some(EditReport {
+                start_s: if k == 0 { 1.25 } else { 0.0 },
+                end_s: seconds + if k == 0 { 1.25 } else { 0.0 },
+                premaster_duration_s: seconds + 3.0,
+                trimmed: k == 0,
+                fade_in_s: 0.0,
+                fade_out_s: if k == 0 { 0.0 } else { 3.0 },
+                fade_curve: lathe::dsp::edit::FadeCurve::EqualPower,
+            }),
+        })
+        .collect()
+}
+
+/// A CD image of the sequence with its sheet.
+fn image(tracks: usize, seconds: f64) -> ImageReport {
+    let frames = (seconds * 75.0) as u64;
+    let entries: Vec<CueEntry> = (0..tracks as u64)
+        .map(|k| CueEntry {
+            index: k as usize + 1,
+            pregap: (k == 0).then(|| "00:02:00".into()),
+            index00: (k > 0).then(|| {
+                format!(
+                    "{:02}:{:02}:00",
+                    (k * (frames + 150) - 150) / 4500,
+                    (k * (frames + 150) - 150) / 75 % 60
+                )
+            }),
+            index01: format!("{:02}:{:02}:00", k * (frames + 150) / 4500, k * (frames + 150) / 75 % 60),
+            start_frame: k * (frames + 150) * 588,
+            frames: frames * 588,
+        })
+        .collect();
+    ImageReport {
+        deliverable: "cd".into(),
+        path: "cd/Night Drive.wav".into(),
+        cue_path: "cd/Night Drive.cue".into(),
+        sample_rate: 44_100,
+        cd: true,
+        frames: (tracks as u64 * (frames + 150) - 150) * 588,
+        duration_s: tracks as f64 * (seconds + 2.0) - 2.0,
+        tracks: entries,
+        cue: "CATALOG 0036000291452\r\nTITLE \"Night Drive\"\r\nFILE \"Night Drive.wav\" WAVE\r\n  TRACK 01 AUDIO\r\n    TITLE \"Night Drive | Edit\"\r\n    PREGAP 00:02:00\r\n    INDEX 01 00:00:00\r\n".into(),
     }
 }
 
@@ -333,7 +389,7 @@ fn screenshot(browser: &Path, page: &Path, png: &Path) -> (png::OutputInfo, Vec<
             "--hide-scrollbars",
             "--enable-logging=stderr",
             "--v=0",
-            "--window-size=1100,2400",
+            "--window-size=1100,3600",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--screenshot={}", png.display()))
@@ -369,7 +425,7 @@ fn the_sample_report_renders_in_headless_chromium() {
     let png = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report.png");
     let (info, pixels, console) = screenshot(&browser, &page, &png);
     assert!(console.is_empty(), "console messages: {console:?}");
-    assert_eq!((info.width, info.height), (1100, 2400));
+    assert_eq!((info.width, info.height), (1100, 3600));
     let step = info.line_size / info.width as usize;
     let mut colours = std::collections::HashSet::new();
     let mut ink = 0usize;

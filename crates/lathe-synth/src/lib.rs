@@ -301,7 +301,16 @@ pub fn write_sample_album(dir: &Path) -> Result<(), String> {
         ("04-hot-wire.wav", 44100, Fmt::I24),
     ];
     for ((name, rate, fmt), song) in plan.iter().zip(&songs) {
-        let mix = render(song, *rate);
+        let mut mix = render(song, *rate);
+        if name.starts_with("02") {
+            // Bounced with handles, as mixes often arrive: 1.5 s of silence
+            // before the music and 2.5 s after it, for the manifest's trim.
+            let (lead, tail) = ((1.5 * *rate as f64) as usize, (2.5 * *rate as f64) as usize);
+            for c in &mut mix {
+                c.splice(0..0, std::iter::repeat_n(0.0, lead));
+                c.extend(std::iter::repeat_n(0.0, tail));
+            }
+        }
         write_wav(&dir.join("mixes").join(name), *rate, &mix, *fmt)?;
     }
     let stems = render_stems(&songs[4], 48000);

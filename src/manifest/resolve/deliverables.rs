@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use super::Resolver;
+use crate::audio::encode::Layout;
 use crate::audio::mp3::{self, Mp3Mode};
 use crate::audio::{flac, ogg};
 use crate::dsp::dither::DitherKind;
@@ -35,6 +36,7 @@ impl Resolver<'_> {
                     bitrate_kbps: None,
                     quality: None,
                     file_name: None,
+                    layout: None,
                 }],
                 "deliverables",
             ),
@@ -85,7 +87,19 @@ impl Resolver<'_> {
             };
             let file_name = d.file_name.clone().unwrap_or_else(|| template::DEFAULT.to_string());
             template::validate(&file_name).map_err(|m| self.src.error(&p("file_name"), m))?;
-            out.push(Deliverable { name: d.name.clone(), sample_rate, format, dither, container, file_name });
+            let layout = d.layout.unwrap_or_default();
+            if layout == Layout::Album {
+                self.image_settings(container, sample_rate, &p)?;
+            }
+            out.push(Deliverable {
+                name: d.name.clone(),
+                sample_rate,
+                format,
+                dither,
+                container,
+                file_name,
+                layout,
+            });
         }
         if out[0].container.is_lossy() {
             let path = if base == "deliverables" { "deliverables[0].format" } else { base };
@@ -181,6 +195,29 @@ impl Resolver<'_> {
         })
     }
 
+    /// An album image is lossless, at a rate with a whole number of samples
+    /// in a CD frame (1/75 s), so its CUE positions are exact.
+    fn image_settings(
+        &self,
+        container: Container,
+        rate: Option<u32>,
+        p: &dyn Fn(&str) -> String,
+    ) -> Result<(), ManifestError> {
+        if container.is_lossy() {
+            return Err(self.src.error(
+                &p("layout"),
+                "an album image (`layout: album`) is lossless: make it a WAV or FLAC deliverable",
+            ));
+        }
+        match rate {
+            Some(r) if !r.is_multiple_of(75) => Err(self.src.error(
+                &p("sample_rate"),
+                format!("an album image's CUE positions are 1/75 s frames, and {r} Hz has no whole number of samples in one; use 44100, 48000, 88200 or 96000"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// An MP3 (MPEG-1 Layer III) stream is at 32, 44.1 or 48 kHz.
     fn lossy_rate(&self, rate: Option<u32>, p: &dyn Fn(&str) -> String) -> Result<(), ManifestError> {
         match rate {
@@ -228,8 +265,19 @@ impl Resolver<'_> {
     pub(super) fn distinct_file_names(&self, album: &Album) -> Result<(), ManifestError> {
         for (i, d) in album.deliverables.iter().enumerate() {
             let mut seen = std::collections::HashMap::new();
+            if d.layout == Layout::Album {
+                let (image, cue) = album.image_file_names(d);
+                seen.insert(image.to_lowercase(), 0);
+                seen.insert(cue.to_lowercase(), 0);
+            }
             for t in &album.tracks {
                 let name = album.file_name(t, d);
+                if seen.get(&name.to_lowercase()) == Some(&0) {
+                    return Err(self.src.error(
+                        &format!("deliverables[{i}].file_name"),
+                        format!("track {} would be written as `{}/{name}`, the album image's name; change the file-name template", t.number, d.name),
+                    ));
+                }
                 if let Some(first) = seen.insert(name.to_lowercase(), t.number) {
                     let path = if d.file_name == template::DEFAULT {
                         "tracks".to_string()

@@ -44,7 +44,8 @@ impl Resolver<'_> {
             .over(&preset.chain.clone().unwrap_or_default().over(&RawChain::defaults()));
         let deliverables =
             self.deliverables_of(raw.deliverables.as_deref(), preset.deliverables.as_deref())?;
-        let tracks = self.tracks(&raw.tracks, &album_chain, &target)?;
+        let tracks =
+            self.tracks(&raw.tracks, &album_chain, &raw.sequence.clone().unwrap_or_default(), &target)?;
         let qc = self.qc(raw.qc.as_ref(), preset.qc.as_ref())?;
         let album = Album {
             manifest: self.src.file.to_path_buf(),

@@ -4,15 +4,17 @@ use std::collections::HashSet;
 
 use super::Resolver;
 use crate::error::ManifestError;
+use crate::manifest::defaults;
 use crate::manifest::limits::{self as lim, MAX_TARGET_LUFS};
-use crate::manifest::schema::{Polarity, RawChain, RawStem, RawTrack};
-use crate::manifest::{StemInput, StemMix, Target, Track, TrackSource};
+use crate::manifest::schema::{Polarity, RawChain, RawSequence, RawStem, RawTrack, RawTrim};
+use crate::manifest::{Edit, StemInput, StemMix, Target, Track, TrackSource, Trim};
 
 impl Resolver<'_> {
     pub(super) fn tracks(
         &self,
         raw: &[RawTrack],
         album_chain: &RawChain,
+        sequence: &RawSequence,
         target: &Target,
     ) -> Result<Vec<Track>, ManifestError> {
         if raw.is_empty() {
@@ -20,7 +22,7 @@ impl Resolver<'_> {
         }
         let mut tracks = Vec::new();
         for (i, t) in raw.iter().enumerate() {
-            let track = self.track(i, t, album_chain)?;
+            let track = self.track(i, t, album_chain, sequence)?;
             let level = target.loudness_lufs + track.offset_lu;
             if lim::LOUDNESS_OF_A_TRACK.check(level).is_err() {
                 return Err(self.src.error(
@@ -36,10 +38,17 @@ impl Resolver<'_> {
             tracks.push(track);
         }
         self.distinct_isrcs(&tracks)?;
+        self.gapless_joins(&tracks)?;
         Ok(tracks)
     }
 
-    fn track(&self, i: usize, t: &RawTrack, album_chain: &RawChain) -> Result<Track, ManifestError> {
+    fn track(
+        &self,
+        i: usize,
+        t: &RawTrack,
+        album_chain: &RawChain,
+        sequence: &RawSequence,
+    ) -> Result<Track, ManifestError> {
         let p = |k: &str| format!("tracks[{i}].{k}");
         if t.title.trim().is_empty() {
             return Err(self.src.error(&p("title"), "the title is empty"));
@@ -66,6 +75,83 @@ impl Resolver<'_> {
             offset_lu: self.within(&lim::OFFSET, &p("offset_lu"), t.offset_lu.unwrap_or(0.0))?,
             chain: self.chain(&chain_path, &merged)?,
             meta: self.track_meta(i, t)?,
+            edit: self.edit(i, t, sequence)?,
+            gap_s: match t.gap_s {
+                Some(g) => self.within(&lim::GAP, &p("gap_s"), g)?,
+                None => {
+                    self.within(&lim::GAP, "sequence.gap_s", sequence.gap_s.unwrap_or(defaults::GAP_S))?
+                }
+            },
+        })
+    }
+
+    /// Tracks joined without a gap are one continuous stream, mastered with
+    /// one chain at one level: they must agree on both.
+    fn gapless_joins(&self, tracks: &[Track]) -> Result<(), ManifestError> {
+        for (i, pair) in tracks.windows(2).enumerate() {
+            let (a, b) = (&pair[0], &pair[1]);
+            if b.gap_s != 0.0 {
+                continue;
+            }
+            let differs = if a.chain != b.chain {
+                "chain"
+            } else if a.offset_lu != b.offset_lu {
+                "offset_lu"
+            } else {
+                continue;
+            };
+            return Err(self.src.error(
+                &format!("tracks[{}].gap_s", i + 1),
+                format!(
+                    "track {} runs into track {} without a gap, so the two are mastered as one continuous stream, but their `{differs}` differs; give them the same `{differs}`, or a gap",
+                    b.number, a.number
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Trim, edit points and fades: the track's over the sequence's.
+    fn edit(&self, i: usize, t: &RawTrack, sequence: &RawSequence) -> Result<Edit, ManifestError> {
+        let p = |k: &str| format!("tracks[{i}].{k}");
+        let (raw_trim, trim_path) = match (&t.trim, &sequence.trim) {
+            (Some(own), _) => (Some(own), p("trim")),
+            (None, album) => (album.as_ref(), "sequence.trim".to_string()),
+        };
+        let trim = match raw_trim {
+            None | Some(RawTrim::Off) => None,
+            Some(RawTrim::On { threshold_db, keep_ms }) => Some(Trim {
+                threshold_db: self.within(
+                    &lim::TRIM_THRESHOLD,
+                    &format!("{trim_path}.threshold_db"),
+                    threshold_db.unwrap_or(defaults::TRIM_THRESHOLD_DB),
+                )?,
+                keep_s: self.within(
+                    &lim::TRIM_KEEP,
+                    &format!("{trim_path}.keep_ms"),
+                    keep_ms.unwrap_or(defaults::TRIM_KEEP_MS),
+                )? / 1000.0,
+            }),
+        };
+        let start_s = self.within(&lim::EDIT_POINT, &p("start_s"), t.start_s.unwrap_or(0.0))?;
+        let end_s = t.end_s.map(|e| self.within(&lim::EDIT_POINT, &p("end_s"), e)).transpose()?;
+        if let Some(end) = end_s
+            && end <= start_s
+        {
+            return Err(self.src.error(
+                &p("end_s"),
+                format!("the track would end at {end} s, before it starts ({start_s} s)"),
+            ));
+        }
+        let fade =
+            |k: &str, v: Option<f64>| self.within(&lim::FADE, &p(k), v.unwrap_or(0.0)).map(|ms| ms / 1000.0);
+        Ok(Edit {
+            trim,
+            start_s,
+            end_s,
+            fade_in_s: fade("fade_in_ms", t.fade_in_ms)?,
+            fade_out_s: fade("fade_out_ms", t.fade_out_ms)?,
+            curve: t.fade_curve.unwrap_or_default(),
         })
     }
 

@@ -39,6 +39,7 @@ impl Exporter for MarkdownExporter {
         header(&mut s, r);
         tracks(&mut s, r);
         checks(&mut s, r);
+        sequence(&mut s, r);
         deliverables(&mut s, r);
         let _ = writeln!(s, "\n<sub>lathe {}</sub>", r.lathe_version);
         s
@@ -109,6 +110,41 @@ fn checks(s: &mut String, r: &Report) {
             let whom = track.map_or("Album".to_string(), |t| format!("{:02} {}", t.index, cell(&t.title)));
             let _ = writeln!(s, "- **{whom}** `{}`: {}", c.id, cell(&c.message));
         }
+    }
+}
+
+/// The sequence (when a track is edited or an image is made): each track's
+/// gap, start and length, and each image's CUE sheet.
+fn sequence(s: &mut String, r: &Report) {
+    if r.images.is_empty() && r.sequence.iter().all(|e| e.edit.is_none()) {
+        return;
+    }
+    s.push_str("\n## Sequence\n\n| # | Gap s | Starts s | Length s | Edit |\n|--:|--:|--:|--:|:--|\n");
+    for e in &r.sequence {
+        let edit = e.edit.as_ref().map_or(String::from("as delivered"), |d| {
+            format!(
+                "{:.3}–{:.3} s{}{}{}",
+                d.start_s,
+                d.end_s,
+                if d.trimmed { ", trimmed" } else { "" },
+                if d.fade_in_s > 0.0 { format!(", fade in {:.2} s", d.fade_in_s) } else { String::new() },
+                if d.fade_out_s > 0.0 { format!(", fade out {:.2} s", d.fade_out_s) } else { String::new() }
+            )
+        });
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} | {:.2} | {:.2} | {} |",
+            e.index, e.gap_s, e.start_s, e.duration_s, edit
+        );
+    }
+    for i in &r.images {
+        let _ = write!(
+            s,
+            "\nImage `{}`, its sheet `{}`:\n\n```\n{}```\n",
+            i.path,
+            i.cue_path,
+            i.cue.replace("\r\n", "\n")
+        );
     }
 }
 

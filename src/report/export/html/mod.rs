@@ -1,14 +1,16 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no scripts,
 //! fonts or links) that a mastering engineer reads on a laptop or on paper:
-//! the album against its target, then per track the loudness over time,
-//! where the limiter worked, the spectrum before and after, the figures and
-//! every check in words; then the deliverables.
+//! the album against its target and its sequence (timeline, edits, CUE
+//! sheets), then per track the loudness over time, where the limiter
+//! worked, the spectrum before and after, the figures and every check in
+//! words; then the deliverables.
 //!
 //! The page is well-formed XML as well as HTML, so tests can parse it strictly.
 
 use std::fmt::Write;
 
 mod charts;
+mod timeline;
 
 use super::Exporter;
 use super::svg::esc;
@@ -52,6 +54,8 @@ ul.checks li { padding: 3px 0 3px 10px; border-left: 3px solid var(--rule); marg
 ul.checks li.fail { border-color: var(--fail); } ul.checks li.warn { border-color: var(--warn); } ul.checks li.info { border-color: var(--muted); }
 ul.checks code { color: var(--muted); font-size: 12px; }
 svg.plot { width: 100%; height: auto; display: block; margin: 6px 0; }
+svg .track { fill: var(--master); fill-opacity: .18; stroke: var(--master); stroke-width: 1; }
+pre.cue { background: var(--bg); padding: 8px 10px; font-size: 12px; overflow-x: auto; }
 svg .frame { fill: none; stroke: #aab2bf; stroke-width: 1; }
 svg .grid { stroke: #edf0f4; stroke-width: 1; }
 svg .tick, svg .legend, svg .ref-label { font-size: 11px; fill: var(--muted); font-family: inherit; }
@@ -303,6 +307,7 @@ impl Exporter for HtmlExporter {
         );
 
         album_section(&mut s, r);
+        timeline::sequence_section(&mut s, r);
         for t in &r.tracks {
             track_section(&mut s, t);
         }
