@@ -57,10 +57,35 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
-        /// Exit 1 when a file misses this preset's loudness (± its tolerance) or ceiling.
+        /// Exit 1 when the files miss this preset's loudness (± its tolerance) or ceiling.
         #[arg(long, value_name = "PRESET_OR_YAML")]
         target: Option<String>,
+        /// With --target: hold the album's pooled loudness (album) or each
+        /// file's (track) to it; every file's ceiling either way [default:
+        /// the preset's mode, else album].
+        #[arg(long, value_enum, requires = "target")]
+        mode: Option<GateMode>,
+        /// Judge the files as premasters, against the premaster brief
+        /// (headroom, bus limiting, rate and depth) [default: as masters].
+        #[arg(long)]
+        premaster: bool,
     },
+}
+
+/// `analyze --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateMode {
+    Album,
+    Track,
+}
+
+impl From<GateMode> for lathe::manifest::Mode {
+    fn from(m: GateMode) -> Self {
+        match m {
+            GateMode::Album => lathe::manifest::Mode::Album,
+            GateMode::Track => lathe::manifest::Mode::Track,
+        }
+    }
 }
 
 /// `--jobs`, validated: at least 1, default the number of cores, and never

@@ -57,9 +57,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
             println!("check: {}", if failed { "FAILED" } else { "passed" });
             Ok(failed as u8)
         }
-        Command::Analyze { files, json, target } => {
-            let target = target.as_deref().map(lathe::load_target).transpose()?;
-            let report = lathe::analyze_files(&files, target)?;
+        Command::Analyze { files, json, target, mode, premaster } => {
+            let target =
+                target.as_deref().map(|t| lathe::load_target(t, mode.map(Into::into))).transpose()?;
+            let report = lathe::analyze_files(&files, target, premaster)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report).expect("report serializes"));
             } else {

@@ -148,14 +148,21 @@ pub fn analyze_table(r: &AnalyzeReport) -> String {
             num(r.album.lra_lu, 1)
         ));
     }
+    for c in &r.checks {
+        s.push_str(&format!("{:>4} {}: {}\n", c.severity.label(), c.id, c.message));
+    }
     if let Some(t) = &r.target {
+        let held = match t.mode {
+            crate::manifest::Mode::Album => "the album's pooled loudness and every file's ceiling",
+            crate::manifest::Mode::Track => "every file's loudness and ceiling",
+        };
         s.push_str(&format!(
-            "target {}: {:.1} LUFS ±{} LU, ceiling {:.1} dBTP: {}\n",
+            "target {}: {:.1} LUFS ±{} LU, ceiling {:.1} dBTP, on {held}: {}\n",
             t.name,
             t.loudness_lufs,
             t.tolerance_lu,
             t.true_peak_dbtp,
-            if r.passed { "all files pass" } else { "FAILED" }
+            if r.passed { "passed" } else { "FAILED" }
         ));
     }
     s

@@ -157,3 +157,33 @@ fn a_malformed_isrc_or_a_wrong_upc_check_digit_exits_2_at_its_line_and_writes_no
         assert!(files_under(&out).is_empty() && !out.exists(), "nothing is written");
     }
 }
+
+#[test]
+fn the_gate_holds_album_masters_as_an_album_and_judges_masters_as_masters() {
+    let out = crate::report::mastered_sample();
+    let masters: Vec<String> = (std::fs::read_dir(out.join("streaming")).unwrap())
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    let args = |extra: &[&str]| {
+        let mut a = vec!["analyze", "--target", "streaming"];
+        a.extend_from_slice(extra);
+        a.extend(masters.iter().map(String::as_str));
+        run(&a)
+    };
+    // The sample album is mastered in album mode: its tracks keep their
+    // relative levels, and the album sits on the target.
+    let album = args(&[]);
+    assert_eq!(album.status.code(), Some(0), "{}", stdout(&album));
+    assert!(stdout(&album).contains("info album.loudness"), "{}", stdout(&album));
+    let track = args(&["--mode", "track"]);
+    assert_eq!(track.status.code(), Some(1), "{}", stdout(&track));
+    assert!(stdout(&track).contains("FAIL master.loudness"), "{}", stdout(&track));
+    // Masters get no premaster advice unless asked.
+    assert!(!stdout(&album).contains("premaster.headroom"), "{}", stdout(&album));
+    let brief = args(&["--premaster"]);
+    assert!(stdout(&brief).contains("premaster.headroom"), "{}", stdout(&brief));
+    let json = args(&["--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["target"]["mode"], "album");
+    assert_eq!(v["checks"][0]["id"], "album.loudness");
+}

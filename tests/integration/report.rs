@@ -315,7 +315,7 @@ fn html_report_of_a_long_album_stays_small() {
 }
 
 /// The sample album mastered once, with every report format.
-fn mastered_sample() -> &'static Path {
+pub fn mastered_sample() -> &'static Path {
     static OUT: OnceLock<PathBuf> = OnceLock::new();
     OUT.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-sample");
