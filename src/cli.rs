@@ -31,7 +31,7 @@ pub enum Command {
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
-        /// Report files to write: json, html, md (comma-separated).
+        /// Report files to write: json, html, md, junit (comma-separated).
         #[arg(long, value_name = "FORMATS", value_delimiter = ',', default_value = "json,html,md")]
         report: Vec<ReportFormat>,
     },

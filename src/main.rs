@@ -25,6 +25,13 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let opts = MasterOptions { out_dir: out, jobs, reports: cli::unique(report) };
             let (report, out) = pipeline::master(&album, &opts, &progress)?;
             print!("{}", text::summary_table(&report));
+            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                let lines: Vec<usize> = album.tracks.iter().map(|t| t.line).collect();
+                print!(
+                    "{}",
+                    lathe::report::github::annotations(&report, &album.manifest, &lines, album.line)
+                );
+            }
             for d in &album.deliverables {
                 println!("masters: {}", out.join(&d.name).display());
             }

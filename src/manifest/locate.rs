@@ -115,6 +115,11 @@ pub(crate) struct Source<'a> {
 }
 
 impl Source<'_> {
+    /// The line `path` is written on (1-based).
+    pub fn line(&self, path: &str) -> usize {
+        Locator::new(self.text).find(path).0
+    }
+
     pub fn error(&self, path: &str, message: impl Into<String>) -> ManifestError {
         let (line, column) = Locator::new(self.text).find(path);
         ManifestError {

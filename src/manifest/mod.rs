@@ -67,6 +67,8 @@ pub struct Track {
     pub edit: Edit,
     /// Silence before the track in the sequence, seconds (the first track's: its pregap).
     pub gap_s: f64,
+    /// The manifest line the track is written on, for CI annotations.
+    pub line: usize,
 }
 
 /// How a track is topped, tailed and faded, in seconds of its premaster
@@ -153,6 +155,8 @@ pub struct QcConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Album {
     pub manifest: PathBuf,
+    /// The manifest line of its `album:` key, for CI annotations of album checks.
+    pub line: usize,
     /// The folder paths are relative to.
     pub root: PathBuf,
     pub title: String,

@@ -2,6 +2,7 @@
 //! tables printed on a terminal.
 
 pub(crate) mod export;
+pub mod github;
 mod model;
 pub mod text;
 

@@ -6,6 +6,7 @@ mod util;
 /// peak, test signals): a crate with no code of lathe's.
 use lathe_oracle as oracle;
 
+mod ci;
 mod cli;
 mod faults;
 mod house;

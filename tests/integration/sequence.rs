@@ -9,7 +9,7 @@ use crate::reliability::{music, wav};
 use crate::util::*;
 
 /// A premaster of `lead` s of digital silence, `body` s of music, `tail` s of silence.
-fn padded(path: &Path, rate: u32, lead: f64, body: f64, tail: f64, seed: usize) {
+pub fn padded(path: &Path, rate: u32, lead: f64, body: f64, tail: f64, seed: usize) {
     let (a, b) = ((lead * rate as f64) as usize, ((lead + body) * rate as f64) as usize);
     let n = ((lead + body + tail) * rate as f64) as usize;
     wav(path, 2, rate, 24, n, |i, c| if i < a || i >= b { 0.0 } else { 0.5 * music(i + seed, c, rate) });
@@ -26,7 +26,7 @@ fn full_scale(path: &Path) -> f64 {
     (1i64 << (hound::WavReader::open(path).unwrap().spec().bits_per_sample - 1)) as f64
 }
 
-fn report(out: &Path) -> serde_json::Value {
+pub fn report(out: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
 }
 

@@ -12,7 +12,7 @@ use crate::manifest::schema::{Format, RateSpec, RawDeliverable};
 use crate::manifest::{Album, Container, Deliverable, SampleFormat, defaults, limits, template};
 
 /// Report files lathe writes beside the deliverables' folders.
-const REPORT_FILES: [&str; 3] = ["report.json", "report.html", "report.md"];
+const REPORT_FILES: [&str; 4] = ["report.json", "report.html", "report.md", "report.junit.xml"];
 
 impl Resolver<'_> {
     /// The manifest's deliverables, else the preset's, else one 24-bit WAV

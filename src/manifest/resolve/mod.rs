@@ -49,6 +49,7 @@ impl Resolver<'_> {
         let qc = self.qc(raw.qc.as_ref(), preset.qc.as_ref())?;
         let album = Album {
             manifest: self.src.file.to_path_buf(),
+            line: self.src.line("album"),
             root: self.root.to_path_buf(),
             title: raw.album.title.clone(),
             artist: raw.album.artist.clone(),

@@ -76,6 +76,7 @@ impl Resolver<'_> {
             chain: self.chain(&chain_path, &merged)?,
             meta: self.track_meta(i, t)?,
             edit: self.edit(i, t, sequence)?,
+            line: self.src.line(&format!("tracks[{i}]")),
             gap_s: match t.gap_s {
                 Some(g) => self.within(&lim::GAP, &p("gap_s"), g)?,
                 None => {

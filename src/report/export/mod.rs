@@ -3,6 +3,7 @@
 
 mod html;
 mod json;
+mod junit;
 mod markdown;
 mod svg;
 
@@ -21,16 +22,20 @@ pub enum ReportFormat {
     Json,
     Html,
     Markdown,
+    /// JUnit XML, for CI systems.
+    Junit,
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Json, ReportFormat::Html, ReportFormat::Markdown];
+    pub const ALL: [ReportFormat; 4] =
+        [ReportFormat::Json, ReportFormat::Html, ReportFormat::Markdown, ReportFormat::Junit];
 
     pub fn exporter(self) -> Box<dyn Exporter> {
         match self {
             ReportFormat::Json => Box::new(json::JsonExporter),
             ReportFormat::Html => Box::new(html::HtmlExporter),
             ReportFormat::Markdown => Box::new(markdown::MarkdownExporter),
+            ReportFormat::Junit => Box::new(junit::JunitExporter),
         }
     }
 }
@@ -43,7 +48,8 @@ impl std::str::FromStr for ReportFormat {
             "json" => Ok(ReportFormat::Json),
             "html" => Ok(ReportFormat::Html),
             "md" | "markdown" => Ok(ReportFormat::Markdown),
-            _ => Err(format!("unknown report format `{s}` (expected json, html or md)")),
+            "junit" => Ok(ReportFormat::Junit),
+            _ => Err(format!("unknown report format `{s}` (expected json, html, md or junit)")),
         }
     }
 }
