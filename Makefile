@@ -1,13 +1,20 @@
 # lathe: quick start is `make demo` then `make test`.
 CARGO ?= cargo
 SAMPLE := sample_album
-LATHE := target/release/lathe
-SYNTH := target/release/lathe-synth
+# Cargo's target folder: CARGO_TARGET_DIR when it is set, as cargo does.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+LATHE := $(TARGET_DIR)/release/lathe
+SYNTH := $(TARGET_DIR)/release/lathe-synth
 
-.PHONY: build demo test bench fuzz fmt clippy clean sample-audio
+.PHONY: build demo test bench fuzz fmt clippy clean sample-audio man
 
 build:
 	$(CARGO) build --release --workspace --bins
+	@mkdir -p $(TARGET_DIR)/man
+	$(LATHE) manpage > $(TARGET_DIR)/man/lathe.1
+
+# The man page alone (`man -l target/man/lathe.1`).
+man: build
 
 # Renders the sample album's audio (deterministic, not committed) once.
 $(SAMPLE)/mixes/01-night-drive.wav: crates/lathe-synth/src/lib.rs crates/lathe-synth/src/main.rs | build

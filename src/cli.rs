@@ -70,6 +70,14 @@ pub enum Command {
         #[arg(long)]
         premaster: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), as `make` installs it in target/man/lathe.1.
+    #[command(hide = true)]
+    Manpage,
 }
 
 /// `analyze --mode`.

@@ -64,6 +64,17 @@ fn run(cli: Cli) -> Result<u8, Error> {
             println!("check: {}", if failed { "FAILED" } else { "passed" });
             Ok(failed as u8)
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "lathe", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Manpage => {
+            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            man.render(&mut std::io::stdout())
+                .map_err(|e| lathe::Error::Usage(format!("writing the man page: {e}")))?;
+            Ok(0)
+        }
         Command::Analyze { files, json, target, mode, premaster } => {
             let target =
                 target.as_deref().map(|t| lathe::load_target(t, mode.map(Into::into))).transpose()?;

@@ -187,3 +187,31 @@ fn the_gate_holds_album_masters_as_an_album_and_judges_masters_as_masters() {
     assert_eq!(v["target"]["mode"], "album");
     assert_eq!(v["checks"][0]["id"], "album.loudness");
 }
+
+#[test]
+fn completions_print_a_script_and_the_man_page_renders() {
+    let o = run(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let script = stdout(&o);
+    assert!(script.contains("complete -F _lathe") && script.contains("analyze"), "{script}");
+    for shell in ["zsh", "fish"] {
+        assert!(run(&["completions", shell]).status.success(), "{shell}");
+    }
+    let man = stdout(&run(&["manpage"]));
+    assert!(man.contains(".TH lathe 1") && man.contains("master"), "{man}");
+}
+
+#[test]
+fn the_makefile_builds_and_runs_from_cargo_target_dir() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = std::process::Command::new("make")
+        .args(["-n", "demo"])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", "/elsewhere/target")
+        .output()
+        .expect("make runs");
+    let plan = stdout(&o);
+    assert!(plan.contains("/elsewhere/target/release/lathe master sample_album/album.yaml"), "{plan}");
+    assert!(plan.contains("/elsewhere/target/release/lathe-synth sample-album"), "{plan}");
+    assert!(!plan.contains(" target/release/"), "{plan}");
+}
