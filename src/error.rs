@@ -23,6 +23,10 @@ pub enum Error {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
 
+    /// Several located manifest errors at once (every missing input file), one a line.
+    #[error("{} problems in the manifest:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Manifests(Vec<ManifestError>),
+
     /// An input audio file that cannot be used.
     #[error("{}: {message}", path.display())]
     Audio { path: PathBuf, message: String },
@@ -69,7 +73,11 @@ impl Error {
     /// The process exit code this error maps to (see the CLI contract).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Manifest(_) | Error::Audio { .. } | Error::Usage(_) | Error::Io { .. } => 2,
+            Error::Manifest(_)
+            | Error::Manifests(_)
+            | Error::Audio { .. }
+            | Error::Usage(_)
+            | Error::Io { .. } => 2,
             Error::Render(_) => 2,
             Error::Output { .. } => 3,
         }

@@ -1,9 +1,10 @@
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use lathe::pipeline::{self, MasterOptions};
 use lathe::qc::{self, Severity};
-use lathe::report::text;
+use lathe::report::{ReportFormat, text};
 use lathe::{Error, Progress, manifest};
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -16,38 +17,41 @@ use cli::{Cli, Command};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `lathe master`: the run, the summary table, where everything went, and
+/// (on GitHub Actions) the checks as annotations on the manifest.
+fn master(
+    album: &Path,
+    out: Option<PathBuf>,
+    jobs: Option<usize>,
+    quiet: bool,
+    report: Vec<ReportFormat>,
+) -> Result<u8, Error> {
+    let album = manifest::load(album)?;
+    let jobs = cli::jobs(jobs, album.tracks.len())?;
+    let progress = Progress::new(quiet);
+    let opts = MasterOptions { out_dir: out, jobs, reports: cli::unique(report) };
+    let (report, out) = pipeline::master(&album, &opts, &progress)?;
+    print!("{}", text::summary_table(&report));
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        let lines: Vec<usize> = album.tracks.iter().map(|t| t.line).collect();
+        print!("{}", lathe::report::github::annotations(&report, &album.manifest, &lines, album.line));
+    }
+    for d in &album.deliverables {
+        println!("masters: {}", out.join(&d.name).display());
+    }
+    for i in &report.images {
+        println!("image:   {} (CUE sheet {})", out.join(&i.path).display(), out.join(&i.cue_path).display());
+    }
+    for f in &opts.reports {
+        println!("report:  {}", out.join(f.exporter().file_name()).display());
+    }
+    println!("QC: {}", if report.passed { "passed" } else { "FAILED" });
+    Ok(if report.passed { 0 } else { 1 })
+}
+
 fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Command::Master { album, out, jobs, quiet, report } => {
-            let album = manifest::load(&album)?;
-            let jobs = cli::jobs(jobs, album.tracks.len())?;
-            let progress = Progress::new(quiet);
-            let opts = MasterOptions { out_dir: out, jobs, reports: cli::unique(report) };
-            let (report, out) = pipeline::master(&album, &opts, &progress)?;
-            print!("{}", text::summary_table(&report));
-            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-                let lines: Vec<usize> = album.tracks.iter().map(|t| t.line).collect();
-                print!(
-                    "{}",
-                    lathe::report::github::annotations(&report, &album.manifest, &lines, album.line)
-                );
-            }
-            for d in &album.deliverables {
-                println!("masters: {}", out.join(&d.name).display());
-            }
-            for i in &report.images {
-                println!(
-                    "image:   {} (CUE sheet {})",
-                    out.join(&i.path).display(),
-                    out.join(&i.cue_path).display()
-                );
-            }
-            for f in &opts.reports {
-                println!("report:  {}", out.join(f.exporter().file_name()).display());
-            }
-            println!("QC: {}", if report.passed { "passed" } else { "FAILED" });
-            Ok(if report.passed { 0 } else { 1 })
-        }
+        Command::Master { album, out, jobs, quiet, report } => master(&album, out, jobs, quiet, report),
         Command::Check { album, out, jobs, quiet, report } => {
             let album = manifest::load(&album)?;
             let jobs = cli::jobs(jobs, album.tracks.len())?;

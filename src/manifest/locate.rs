@@ -132,6 +132,51 @@ impl Source<'_> {
     }
 }
 
+/// The unit a key's name gives its value (`loudness_lufs`: LUFS), for errors.
+fn unit_of(path: &str) -> &'static str {
+    let key = path.rsplit('.').next().unwrap_or(path);
+    let units = [
+        ("_dbtp", " in dBTP"),
+        ("_dbfs", " in dBFS"),
+        ("_lufs", " in LUFS"),
+        ("_db", " in dB"),
+        ("_lu", " in LU"),
+        ("_ms", " in milliseconds"),
+        ("_hz", " in Hz"),
+        ("_kbps", " in kbit/s"),
+        ("_s", " in seconds"),
+        ("sample_rate", " in Hz"),
+        ("bit_depth", " of bits"),
+    ];
+    units.iter().find(|(suffix, _)| key.ends_with(suffix)).map_or("", |(_, unit)| unit)
+}
+
+/// serde's "invalid type: string \"loud\", expected f64" in plain words,
+/// with the unit the key's name gives: "a number in LUFS is expected here,
+/// not the text `loud`".
+fn plain_type_error(message: &str, path: &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let unit = unit_of(path);
+    let wanted = match expected {
+        "f64" | "f32" => format!("a number{unit}"),
+        "u8" | "u16" | "u32" | "u64" | "usize" => format!("a whole number{unit} (0 or more)"),
+        "a boolean" => "`true` or `false`".to_string(),
+        "a string" => "text".to_string(),
+        _ => return None,
+    };
+    let found = if let Some(text) = found.strip_prefix("string ") {
+        format!("the text {text}")
+    } else if let Some(v) = found.strip_prefix("integer ").or_else(|| found.strip_prefix("floating point ")) {
+        v.to_string()
+    } else if let Some(v) = found.strip_prefix("boolean ") {
+        v.to_string()
+    } else {
+        format!("a {found}")
+    };
+    Some(format!("{wanted} is expected here, not {found}"))
+}
+
 /// Deserializes with serde_yaml_ng, turning its error into a located one.
 pub(crate) fn parse_yaml<T: DeserializeOwned>(src: &Source) -> Result<T, ManifestError> {
     serde_yaml_ng::from_str::<T>(src.text).map_err(|e| {
@@ -149,10 +194,16 @@ pub(crate) fn parse_yaml<T: DeserializeOwned>(src: &Source) -> Result<T, Manifes
             && let Some((key, expected)) = rest.split_once('`')
         {
             path = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
-            message = format!("unknown key `{key}`{}", expected.replacen(", expected", "; expected", 1));
+            let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let hint = super::names::did_you_mean(key, known.iter().copied());
+            message =
+                format!("unknown key `{key}`;{hint}{}", expected.replacen(", expected", " expected", 1));
         }
         if message.starts_with("missing field") {
             message = message.replacen("missing field", "missing key", 1);
+        }
+        if let Some(plain) = plain_type_error(&message, &path) {
+            message = plain;
         }
         ManifestError {
             file: src.file.to_path_buf(),

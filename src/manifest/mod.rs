@@ -215,7 +215,33 @@ impl Album {
 /// Reads and validates a manifest file.
 pub fn load(path: &Path) -> Result<Album, Error> {
     let text = read::read_yaml_file(path)?;
-    Ok(parse(path, &text)?)
+    let album = parse(path, &text)?;
+    missing_inputs(path, &text, &album)?;
+    Ok(album)
+}
+
+/// Every input file the manifest names that is not there, all at once,
+/// each at the line and column that names it.
+fn missing_inputs(path: &Path, text: &str, album: &Album) -> Result<(), Error> {
+    let src = locate::Source { file: path, text: text.strip_prefix('\u{feff}').unwrap_or(text) };
+    let mut missing = Vec::new();
+    for (i, t) in album.tracks.iter().enumerate() {
+        let files: Vec<(String, &Path)> = match &t.source {
+            TrackSource::Mix(p) => vec![(format!("tracks[{i}].mix"), p.as_path())],
+            TrackSource::Stems(stems) => (stems.iter().enumerate())
+                .map(|(j, s)| (format!("tracks[{i}].stems[{j}].file"), s.file.as_path()))
+                .collect(),
+        };
+        for (key, file) in files.into_iter().filter(|(_, f)| !f.exists()) {
+            let shown = file.strip_prefix(&album.root).unwrap_or(file).display().to_string();
+            missing.push(src.error(&key, format!("no such file: {shown} (track {}, {})", t.number, t.title)));
+        }
+    }
+    match missing.len() {
+        0 => Ok(()),
+        1 => Err(Error::Manifest(missing.remove(0))),
+        _ => Err(Error::Manifests(missing)),
+    }
 }
 
 /// Validates manifest text read from `path`.

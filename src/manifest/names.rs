@@ -35,3 +35,29 @@ pub fn printable(text: &str) -> String {
         .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
         .collect()
 }
+
+/// The candidate a misspelled `word` most likely meant, if one is close:
+/// " did you mean `x`?" to append to an error, or nothing.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let best = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    best.map_or(String::new(), |(_, c)| format!(" did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod suggest_tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn a_near_miss_is_suggested_and_a_stranger_is_not() {
+        assert_eq!(did_you_mean("ofset_lu", ["title", "offset_lu", "mix"]), " did you mean `offset_lu`?");
+        assert_eq!(
+            did_you_mean("master.truepeak", ["master.true_peak", "master.loudness"]),
+            " did you mean `master.true_peak`?"
+        );
+        assert_eq!(did_you_mean("zzz", ["title", "offset_lu"]), "");
+    }
+}

@@ -99,7 +99,7 @@ fn each_invalid_manifest_gets_a_located_error() {
             "version: 1\nalbum: {title: T}\ntarget: {loudness_lufs: loud}\ntracks: []\n",
             "target.loudness_lufs",
             (3, 25),
-            "invalid type",
+            "a number in LUFS is expected here",
         ),
         ("version: 1\nalbum: {title: T\n", "", (3, 1), "did not find expected"),
         (
@@ -398,4 +398,42 @@ fn sequence_mistakes_are_located_and_said_in_mastering_terms() {
         assert!(e.to_string().contains(words), "{e}");
         assert!(e.line > 0 && !e.to_string().contains('\n'), "{e}");
     }
+}
+
+#[test]
+fn a_misspelled_key_check_id_or_preset_is_answered_with_the_likely_one() {
+    for (text, hint) in [
+        (
+            "version: 1\nalbum: {title: T}\ntracks:\n  - {title: One, mix: one.wav, ofset_lu: 1}\n",
+            "did you mean `offset_lu`?",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntracks:\n  - {title: One, mix: one.wav}\nqc: {fail_on: [master.truepeak]}\n",
+            "did you mean `master.true_peak`?",
+        ),
+        (
+            "version: 1\nalbum: {title: T}\ntarget: {preset: streeming}\ntracks:\n  - {title: One, mix: one.wav}\n",
+            "did you mean `streaming`?",
+        ),
+    ] {
+        let e = err(text).to_string();
+        assert!(e.contains(hint), "{e}");
+    }
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_said_in_plain_words_with_its_unit() {
+    let e = err(
+        "version: 1\nalbum: {title: T}\ntarget: {loudness_lufs: loud}\ntracks:\n  - {title: One, mix: one.wav}\n",
+    );
+    assert!(
+        e.to_string()
+            .ends_with("target.loudness_lufs: a number in LUFS is expected here, not the text \"loud\""),
+        "{e}"
+    );
+    let e = err(
+        "version: 1\nalbum: {title: T}\ndeliverables: [{name: m, bit_depth: -3}]\ntracks:\n  - {title: One, mix: one.wav}\n",
+    );
+    assert!(e.to_string().contains("a whole number of bits (0 or more) is expected here, not `-3`"), "{e}");
+    assert!(!e.to_string().contains("u32"), "{e}");
 }

@@ -26,9 +26,38 @@ fn a_missing_input_among_good_tracks_exits_2_naming_the_file_and_writes_nothing(
     let o = run(&["master", manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("03-missing.wav") && err.contains("cannot open"), "{err}");
+    assert!(err.contains("03-missing.wav") && err.contains("no such file"), "{err}");
+    assert!(err.contains("tracks[2].mix") && err.contains("album.yaml:"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(files_under(&out).is_empty(), "nothing is written: {:?}", files_under(&out));
+}
+
+#[test]
+fn every_missing_input_is_named_at_once_with_its_line_and_column() {
+    let text = sample_manifest()
+        .replace("mixes/02-slow-bloom.wav", "mixes/02-gone.wav")
+        .replace("stems/05/bass.wav", "stems/05/gone.wav");
+    let (tmp, manifest) = album_with("missing-two", &text);
+    let out = tmp.path().join("out");
+    for cmd in ["check", "master"] {
+        let o = run(&[cmd, manifest.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = stderr(&o);
+        let located = |key: &str, file: &str| {
+            err.lines().any(|l| {
+                let rest = l.trim().strip_prefix(&format!("{}:", manifest.display())).unwrap_or("");
+                let mut parts = rest.splitn(3, ':');
+                let (line, col) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                line.parse::<usize>().is_ok()
+                    && col.parse::<usize>().is_ok()
+                    && l.contains(key)
+                    && l.contains(file)
+            })
+        };
+        assert!(located("tracks[1].mix", "02-gone.wav"), "{cmd}: {err}");
+        assert!(located("tracks[4].stems[1].file", "gone.wav"), "{cmd}: {err}");
+        assert!(files_under(&out).is_empty(), "nothing is written");
+    }
 }
 
 #[test]

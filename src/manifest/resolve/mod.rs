@@ -70,7 +70,8 @@ impl Resolver<'_> {
                 self.src.error(
                     "target.preset",
                     format!(
-                        "no preset `{name}`: built-in presets are {}, or give a path to a preset file",
+                        "no preset `{name}`:{} built-in presets are {}, or give a path to a preset file",
+                        super::names::did_you_mean(name, preset::names().iter().map(|n| n.as_ref())),
                         preset::names().join(", ")
                     ),
                 )

@@ -4,6 +4,7 @@
 use super::Resolver;
 use crate::error::ManifestError;
 use crate::manifest::QcConfig;
+use crate::manifest::names::did_you_mean;
 use crate::manifest::schema::RawQc;
 use crate::qc::{CheckId, Threshold, Thresholds};
 
@@ -16,7 +17,11 @@ impl Resolver<'_> {
                 let ids: Vec<&str> = CheckId::all().map(CheckId::as_str).collect();
                 self.src.error(
                     &format!("qc.fail_on[{i}]"),
-                    format!("unknown check id `{id}`; known ids: {}", ids.join(", ")),
+                    format!(
+                        "unknown check id `{id}`;{} known ids: {}",
+                        did_you_mean(id, ids.iter().copied()),
+                        ids.join(", ")
+                    ),
                 )
             })?;
             fail_on.push(known);
@@ -29,8 +34,14 @@ impl Resolver<'_> {
             let path = format!("qc.thresholds.{key}");
             let t = Threshold::from_key(&key).ok_or_else(|| {
                 let keys: Vec<&str> = Threshold::all().map(Threshold::key).collect();
-                self.src
-                    .error(&path, format!("unknown threshold `{key}`; known thresholds: {}", keys.join(", ")))
+                self.src.error(
+                    &path,
+                    format!(
+                        "unknown threshold `{key}`;{} known thresholds: {}",
+                        did_you_mean(&key, keys.iter().copied()),
+                        keys.join(", ")
+                    ),
+                )
             })?;
             thresholds.set(t, value).map_err(|m| self.src.error(&path, m))?;
         }
