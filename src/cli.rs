@@ -70,6 +70,17 @@ pub enum Command {
         #[arg(long)]
         premaster: bool,
     },
+    /// Write DIR/album.yaml from a folder of premasters (and sub-folders of
+    /// stems), commented, for you to edit.
+    Init {
+        dir: PathBuf,
+        /// The target preset the manifest starts from.
+        #[arg(long, default_value = "streaming")]
+        preset: String,
+        /// Write over an existing album.yaml.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]

@@ -12,6 +12,7 @@ mod analyze;
 pub mod audio;
 pub mod dsp;
 mod error;
+mod init;
 pub mod manifest;
 pub mod pipeline;
 mod progress;
@@ -21,4 +22,5 @@ pub mod report;
 
 pub use analyze::{AnalyzeReport, DeliveryTarget, FileReport, analyze_files, load_target};
 pub use error::{Error, ManifestError, Result};
+pub use init::init;
 pub use progress::Progress;

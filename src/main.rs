@@ -68,6 +68,15 @@ fn run(cli: Cli) -> Result<u8, Error> {
             println!("check: {}", if failed { "FAILED" } else { "passed" });
             Ok(failed as u8)
         }
+        Command::Init { dir, preset, force } => {
+            let (path, tracks) = lathe::init(&dir, &preset, force)?;
+            println!(
+                "wrote {} ({tracks} tracks); check it with: lathe check {}",
+                path.display(),
+                path.display()
+            );
+            Ok(0)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "lathe", &mut std::io::stdout());

@@ -244,3 +244,31 @@ fn the_makefile_builds_and_runs_from_cargo_target_dir() {
     assert!(plan.contains("/elsewhere/target/release/lathe-synth sample-album"), "{plan}");
     assert!(!plan.contains(" target/release/"), "{plan}");
 }
+
+#[test]
+fn init_writes_a_manifest_from_a_folder_that_lathe_check_passes() {
+    let audio = sample_album();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("Night Drive");
+    std::fs::create_dir_all(dir.join("03 Lanterns")).unwrap();
+    std::fs::copy(audio.join("mixes/01-night-drive.wav"), dir.join("01 - Night Drive.wav")).unwrap();
+    std::fs::copy(audio.join("mixes/02-slow-bloom.wav"), dir.join("02 - Slow Bloom.wav")).unwrap();
+    for s in ["drums", "bass"] {
+        std::fs::copy(audio.join(format!("stems/05/{s}.wav")), dir.join(format!("03 Lanterns/{s}.wav")))
+            .unwrap();
+    }
+    std::fs::write(dir.join("notes.txt"), "not audio").unwrap();
+    let o = run(&["init", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let manifest = dir.join("album.yaml");
+    let album = lathe::manifest::load(&manifest).unwrap();
+    let titles: Vec<&str> = album.tracks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["Night Drive", "Slow Bloom", "Lanterns"]);
+    assert_eq!(album.title, "Night Drive");
+    assert!(matches!(&album.tracks[2].source, lathe::manifest::TrackSource::Stems(s) if s.len() == 2));
+    let check = run(&["check", manifest.to_str().unwrap(), "--quiet"]);
+    assert_eq!(check.status.code(), Some(0), "{}{}", stdout(&check), stderr(&check));
+    // Never over an existing manifest, unless asked.
+    assert_eq!(run(&["init", dir.to_str().unwrap()]).status.code(), Some(2));
+    assert_eq!(run(&["init", dir.to_str().unwrap(), "--force"]).status.code(), Some(0));
+}
