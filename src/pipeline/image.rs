@@ -50,10 +50,10 @@ pub(crate) struct Place {
 /// own rate (`sample_rate: source`) when they come at more than one rate,
 /// or at one with no whole number of samples in a CD frame.
 pub(super) fn check_rates(album: &Album, rates: &[u32]) -> Result<()> {
+    let mut distinct = rates.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
     for d in album.deliverables.iter().filter(|d| d.layout == Layout::Album && d.sample_rate.is_none()) {
-        let mut distinct = rates.to_vec();
-        distinct.sort_unstable();
-        distinct.dedup();
         let problem = match distinct.as_slice() {
             [one] if one.is_multiple_of(75) => continue,
             [one] => {
@@ -82,13 +82,9 @@ pub(super) fn write_images(album: &Album, paths: &[Vec<PathBuf>], staging: &Stag
 
 fn write_image(album: &Album, d: &Deliverable, parts: &[PathBuf], staging: &Staging) -> Result<Image> {
     let mut readers: Vec<Reader> = parts.iter().map(|p| Reader::open(p)).collect::<Result<_>>()?;
+    // One rate with a whole number of samples in a CD frame: the manifest
+    // checked a set rate, `check_rates` the premasters' own.
     let rate = readers[0].format().sample_rate;
-    if !rate.is_multiple_of(75) {
-        return Err(Error::Usage(format!(
-            "deliverable `{}`: an album image's positions are CD frames (1/75 s), and the premaster's {rate} Hz has no whole number of samples in one; give the deliverable a `sample_rate` of 44100, 48000, 88200 or 96000",
-            d.name
-        )));
-    }
     let grid = rate as u64 / 75;
     let mut places = Vec::with_capacity(parts.len());
     let mut at = 0u64;

@@ -216,15 +216,14 @@ impl<'a> Branch<'a> {
                 })
                 .collect();
             let frames = self.pre.frames() as u64;
-            let parts = self.part_frames(frames, d);
-            let files: Vec<(PathBuf, u64)> = paths[i].iter().cloned().zip(parts).collect();
+            let files: Vec<(PathBuf, u64)> =
+                paths[i].iter().cloned().zip(self.part_frames(frames, d)).collect();
             lanes.push(Lane {
                 index: i,
                 format: d.format,
                 quantizers,
                 energies: BlockEnergies::new(2, self.sample_rate),
                 file: PartedFile::create(files, self.sample_rate, d.format, d.container)?,
-                pad: self.part_frames(frames, d).iter().sum::<u64>() - frames,
                 lossy: d.container.is_lossy(),
                 samples: [Vec::new(), Vec::new()],
             });

@@ -48,8 +48,6 @@ pub(super) struct Lane {
     pub(super) lossy: bool,
     /// The block as this deliverable stores it.
     pub(super) samples: [Vec<f32>; 2],
-    /// Frames of digital silence after the last block (to an album image's frame grid).
-    pub(super) pad: u64,
 }
 
 impl Lane {
@@ -69,8 +67,11 @@ impl Lane {
     }
 
     pub(super) fn candidate(mut self, sample_rate: u32, powers: Rc<Vec<f64>>) -> Result<Candidate> {
-        if self.pad > 0 {
-            let zeros = vec![0.0f32; self.pad as usize];
+        // What the files still promise after the last block is digital
+        // silence: an album image's last track padded to its frame grid.
+        let pad = self.file.frames_left();
+        if pad > 0 {
+            let zeros = vec![0.0f32; pad as usize];
             self.energies.feed(&[&zeros, &zeros]);
             self.file.write(&[&zeros, &zeros])?;
         }
@@ -188,6 +189,11 @@ impl PartedFile {
         std::mem::replace(&mut self.file, next).finish(false)?;
         self.left = *frames;
         Ok(())
+    }
+
+    /// Frames the files promise that are not written yet.
+    fn frames_left(&self) -> u64 {
+        self.left + self.parts[self.at + 1..].iter().map(|(_, n)| n).sum::<u64>()
     }
 
     pub(super) fn write(&mut self, block: &[&[f32]]) -> Result<()> {
