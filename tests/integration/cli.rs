@@ -1,6 +1,7 @@
 //! Exit codes and error messages: bad input gets one line, exit 2, and nothing written.
 
 use crate::util::*;
+use std::collections::BTreeMap;
 
 #[test]
 fn a_manifest_error_exits_2_with_file_line_col_and_writes_nothing() {
@@ -268,7 +269,52 @@ fn init_writes_a_manifest_from_a_folder_that_lathe_check_passes() {
     assert!(matches!(&album.tracks[2].source, lathe::manifest::TrackSource::Stems(s) if s.len() == 2));
     let check = run(&["check", manifest.to_str().unwrap(), "--quiet"]);
     assert_eq!(check.status.code(), Some(0), "{}{}", stdout(&check), stderr(&check));
+    // An editor finds the schema through the modeline; it is `lathe schema`'s.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.starts_with("# yaml-language-server: $schema=album.schema.json\n"), "{text}");
+    let schema = std::fs::read_to_string(dir.join("album.schema.json")).unwrap();
+    assert_eq!(schema, stdout(&run(&["schema"])));
     // Never over an existing manifest, unless asked.
     assert_eq!(run(&["init", dir.to_str().unwrap()]).status.code(), Some(2));
     assert_eq!(run(&["init", dir.to_str().unwrap(), "--force"]).status.code(), Some(0));
+}
+
+/// Each crate's features as `cargo tree` resolves them with the given edges,
+/// for the crates every build compiles (`name version -> features`).
+fn resolved_features(edges: &str) -> BTreeMap<String, String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let o = std::process::Command::new(cargo)
+        .args(["tree", "--workspace", "--prefix", "none", "-f", "{p}|{f}", "-e", edges])
+        .current_dir(root)
+        .output()
+        .expect("cargo tree runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+        .lines()
+        .filter_map(|l| l.split_once('|'))
+        .map(|(p, f)| {
+            let name = p.split(" (").next().unwrap_or(p).to_string();
+            (name, f.trim_end_matches(" (*)").to_string())
+        })
+        .collect()
+}
+
+/// `make test` reuses what `make demo` built: the dev-dependencies turn on no
+/// feature of a crate the binaries share with them (were they to, cargo would
+/// build that crate and all above it again for the tests).
+#[test]
+fn the_tests_resolve_the_same_features_as_the_build() {
+    let build = resolved_features("normal,build");
+    let test = resolved_features("normal,build,dev");
+    let differ: Vec<String> = build
+        .iter()
+        .filter(|(name, f)| test.get(*name).is_some_and(|t| t != *f))
+        .map(|(name, f)| format!("{name}: build [{f}], test [{}]", test[name]))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "turn these features on in Cargo.toml's [dependencies]:\n{}",
+        differ.join("\n")
+    );
 }
