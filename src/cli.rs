@@ -81,6 +81,13 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print the JSON Schema of album.yaml, for editors (yaml-language-server
+    /// completes and checks a manifest with it) and CI.
+    Schema {
+        /// The schema of a preset file instead.
+        #[arg(long)]
+        preset: bool,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]

@@ -86,6 +86,8 @@ pub fn manifest_for(dir: &Path, preset_name: &str) -> Result<(String, usize)> {
         dir.canonicalize().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
     let title = folder.as_deref().map_or("My Album".to_string(), title_of);
     let mut y = String::new();
+    // Editors with yaml-language-server complete and check the keys with it.
+    y.push_str(&format!("# yaml-language-server: $schema={SCHEMA_FILE}\n"));
     y.push_str("# An album for lathe, written by `lathe init`. Check it with\n");
     y.push_str("# `lathe check album.yaml`, then master it with `lathe master album.yaml`.\n");
     y.push_str("# Paths are relative to this file. Every key is in the README's manifest section.\n");
@@ -125,14 +127,22 @@ pub fn manifest_for(dir: &Path, preset_name: &str) -> Result<(String, usize)> {
     Ok((y, found.len()))
 }
 
-/// Writes `dir/album.yaml` (never over an existing one unless `force`).
+/// The manifest's JSON Schema, beside it (`lathe schema` prints it).
+pub const SCHEMA_FILE: &str = "album.schema.json";
+
+/// Writes `dir/album.yaml` and its schema beside it, `album.schema.json`
+/// (never over an existing one unless `force`).
 pub fn init(dir: &Path, preset_name: &str, force: bool) -> Result<(PathBuf, usize)> {
-    let path = dir.join("album.yaml");
-    if path.exists() && !force {
-        return Err(Error::Usage(format!("{}: already exists; --force writes over it", path.display())));
+    let (path, schema) = (dir.join("album.yaml"), dir.join(SCHEMA_FILE));
+    for p in [&path, &schema] {
+        if p.exists() && !force {
+            return Err(Error::Usage(format!("{}: already exists; --force writes over it", p.display())));
+        }
     }
     let (text, tracks) = manifest_for(dir, preset_name)?;
     std::fs::write(&path, text).map_err(|e| Error::output(&path, e))?;
+    let json = format!("{:#}\n", crate::manifest::json_schema::manifest());
+    std::fs::write(&schema, json).map_err(|e| Error::output(&schema, e))?;
     Ok((path, tracks))
 }
 

@@ -22,5 +22,5 @@ pub mod report;
 
 pub use analyze::{AnalyzeReport, DeliveryTarget, FileReport, analyze_files, load_target};
 pub use error::{Error, ManifestError, Result};
-pub use init::init;
+pub use init::{SCHEMA_FILE, init};
 pub use progress::Progress;

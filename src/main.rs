@@ -71,10 +71,20 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Init { dir, preset, force } => {
             let (path, tracks) = lathe::init(&dir, &preset, force)?;
             println!(
-                "wrote {} ({tracks} tracks); check it with: lathe check {}",
+                "wrote {} ({tracks} tracks) and its schema for editors, {}; check it with: lathe check {}",
                 path.display(),
+                lathe::SCHEMA_FILE,
                 path.display()
             );
+            Ok(0)
+        }
+        Command::Schema { preset } => {
+            let schema = if preset {
+                lathe::manifest::json_schema::preset()
+            } else {
+                lathe::manifest::json_schema::manifest()
+            };
+            println!("{schema:#}");
             Ok(0)
         }
         Command::Completions { shell } => {

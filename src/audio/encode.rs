@@ -75,7 +75,7 @@ pub struct Deliverable {
 
 /// A deliverable as a folder of tracks, or also as one image of the whole
 /// sequence with its CUE sheet (each track then ends on the 1/75 s frame grid).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     #[default]

@@ -11,7 +11,9 @@
 //! The random sequence comes from a seeded SplitMix64 generator, so a track
 //! always gets the same dither whatever thread renders it.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DitherKind {
     None,

@@ -16,7 +16,7 @@ use super::math;
 pub const CUT_FADE_S: f64 = 0.005;
 
 /// The shape of a fade, over its position `x` from 0 (silent) to 1 (full).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FadeCurve {
     /// Gain rises in proportion: `g = x`.

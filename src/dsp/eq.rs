@@ -4,7 +4,7 @@
 use super::biquad::{Biquad, Biquad2, Coefficients, Shape};
 
 /// Which part of the stereo image a band works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BandChannel {
     #[default]

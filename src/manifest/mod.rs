@@ -5,11 +5,13 @@
 //! - `schema`: the YAML exactly as written, every key optional;
 //! - `defaults` and `limits`: what a missing key becomes, and the range
 //!   every value may take;
+//! - `json_schema`: the JSON Schema of it all, for editors and CI;
 //! - `resolve`: presets, album and track keys merged, defaulted and
 //!   checked, one part per section.
 
 pub(crate) mod codes;
 pub(crate) mod defaults;
+pub mod json_schema;
 pub mod limits;
 mod locate;
 mod names;
@@ -33,6 +35,9 @@ pub use limits::MAX_TARGET_LUFS;
 pub use names::{printable, sanitize_title};
 pub use read::{MAX_DEPTH, MAX_MANIFEST_BYTES};
 pub use schema::{AlbumAnchor, Mode};
+
+/// The manifest format this lathe reads (`version:`).
+pub const VERSION: u32 = 1;
 
 /// The loudness target of an album.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
 use crate::dsp::biquad::Shape;
 use crate::dsp::dither::DitherKind;
 pub use crate::dsp::eq::BandChannel;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawManifest {
     pub version: u32,
@@ -25,7 +26,7 @@ pub struct RawManifest {
 }
 
 /// The album as a sequence: defaults a track may override.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSequence {
     /// Silence before each track, seconds (before the first: its pregap).
@@ -38,6 +39,29 @@ pub struct RawSequence {
 pub enum RawTrim {
     Off,
     On { threshold_db: Option<f64>, keep_ms: Option<f64> },
+}
+
+impl JsonSchema for RawTrim {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Trim".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Cut the silence at the ends: `true` (at -60 dBFS sample peak, keeping 10 ms), `false`, or the settings.",
+            "anyOf": [
+                { "type": "boolean" },
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "threshold_db": { "type": ["number", "null"], "description": "Silence is below this sample peak, dBFS." },
+                        "keep_ms": { "type": ["number", "null"], "description": "The silence kept before the first sound and after the last, ms." }
+                    }
+                }
+            ]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for RawTrim {
@@ -65,18 +89,24 @@ impl<'de> Deserialize<'de> for RawTrim {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAlbumInfo {
     pub title: String,
     pub artist: Option<String>,
     #[serde(default, deserialize_with = "text_or_number")]
+    #[schemars(schema_with = "text_or_number_schema")]
     pub date: Option<String>,
     pub genre: Option<String>,
     pub label: Option<String>,
     pub copyright: Option<String>,
     #[serde(default, deserialize_with = "text_or_number")]
+    #[schemars(schema_with = "text_or_number_schema")]
     pub upc: Option<String>,
+}
+
+fn text_or_number_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": ["string", "integer", "null"] })
 }
 
 /// Text, or a number written without quotes (`date: 2026`, `upc: 036000291452`) taken as its digits.
@@ -93,7 +123,7 @@ fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     }))
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
     pub preset: Option<String>,
@@ -109,7 +139,7 @@ pub struct RawTarget {
 }
 
 /// Album mode: what the one album gain puts on `loudness_lufs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AlbumAnchor {
     /// The album's loudness pooled over every track's gating blocks.
@@ -119,14 +149,14 @@ pub enum AlbumAnchor {
 }
 
 /// How tracks are matched: all at the target, or the album as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Album,
     Track,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChain {
     pub eq: Option<Vec<RawBand>>,
@@ -136,7 +166,7 @@ pub struct RawChain {
     pub limiter: Option<RawLimiter>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBand {
     #[serde(rename = "type")]
@@ -147,7 +177,7 @@ pub struct RawBand {
     pub channel: Option<BandChannel>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCompressor {
     pub threshold_db: Option<f64>,
@@ -159,7 +189,7 @@ pub struct RawCompressor {
     pub sidechain_hpf_hz: Option<f64>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimiter {
     pub lookahead_ms: Option<f64>,
@@ -169,14 +199,14 @@ pub struct RawLimiter {
 }
 
 /// How much the limiter may work on a track.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBudget {
     pub sustained_db: Option<f64>,
     pub peak_db: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Wav,
@@ -190,6 +220,23 @@ pub enum Format {
 pub enum RateSpec {
     Source,
     Hz(u32),
+}
+
+impl JsonSchema for RateSpec {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SampleRate".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`source` (each premaster's own rate) or a rate in Hz.",
+            "anyOf": [{ "const": "source" }, { "type": "integer" }]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for RateSpec {
@@ -208,7 +255,7 @@ impl<'de> Deserialize<'de> for RateSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDeliverable {
     pub name: String,
@@ -227,7 +274,7 @@ pub struct RawDeliverable {
     pub layout: Option<crate::audio::encode::Layout>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTrack {
     pub title: String,
@@ -249,14 +296,14 @@ pub struct RawTrack {
     pub gap_s: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Polarity {
     Normal,
     Inverted,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStem {
     pub name: String,
@@ -268,7 +315,7 @@ pub struct RawStem {
     pub eq: Option<Vec<RawBand>>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawQc {
     pub fail_on: Option<Vec<String>>,
@@ -276,7 +323,7 @@ pub struct RawQc {
 }
 
 /// A preset file in `configs/`.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPreset {
     /// For people reading `configs/`; lathe does not use it.

@@ -83,6 +83,11 @@ impl Threshold {
         (self.row().lo, self.row().hi)
     }
 
+    /// It counts samples or bits: a whole number.
+    pub fn whole(self) -> bool {
+        self.row().whole
+    }
+
     pub fn from_key(key: &str) -> Option<Threshold> {
         TABLE.iter().find(|r| r.key == key).map(|r| r.threshold)
     }

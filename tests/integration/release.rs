@@ -164,22 +164,15 @@ fn tags_read_back_with_ffprobe_and_with_mutagen() {
         print(json.dumps({'flac': {k: v[0] for k, v in f.tags.items()}, 'wav_frames': w.info.length,\n\
           'id3': {k: str(v) for k, v in m.tags.items()}, 'id3_version': list(m.tags.version)}))\n";
     let mp3 = file(out, report, 1, "mp3");
-    // The first Python that has mutagen (Debian's python3-mutagen is /usr/bin's, .ci/run installs it).
-    let o = ["python3", "/usr/bin/python3"]
-        .iter()
-        .filter_map(|py| Command::new(py).args(["-c", script]).arg(&flac).arg(&wav).arg(&mp3).output().ok())
-        .find(|o| o.status.success() || !String::from_utf8_lossy(&o.stderr).contains("No module named"));
-    let Some(o) = o.filter(|o| o.status.success() || std::env::var_os("CI").is_some()) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs python3 with mutagen (.ci/run installs python3-mutagen)"
-        );
-        eprintln!(
-            "SKIPPED the mutagen half: python3 with mutagen is not installed (apt-get install python3-mutagen)"
-        );
+    let Some(o) = python(
+        "tags_read_back_with_ffprobe_and_with_mutagen",
+        "mutagen",
+        "python3-mutagen",
+        script,
+        &[&flac, &wav, &mp3],
+    ) else {
         return;
     };
-    assert!(o.status.success(), "mutagen (CI needs python3-mutagen): {}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let tags = &v["flac"];
     for (k, want) in

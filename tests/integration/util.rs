@@ -173,3 +173,24 @@ pub fn ffmpeg(files: &[PathBuf]) -> Ffmpeg {
         tp: crate::oracle::db(last("lavfi.r128.true_peak=")),
     }
 }
+
+/// Runs a Python script with the first Python that has its `modules`
+/// (Debian's are /usr/bin's; `.ci/run` installs the `apt` packages named).
+/// None, and the test skipped, when there is none; CI fails instead.
+pub fn python(test: &str, modules: &str, apt: &str, script: &str, args: &[&Path]) -> Option<Output> {
+    let probe = format!("import {modules}");
+    let py = ["python3", "/usr/bin/python3"]
+        .into_iter()
+        .find(|py| Command::new(py).args(["-c", &probe]).output().is_ok_and(|o| o.status.success()));
+    let Some(py) = py else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: CI needs python3 with {modules} (.ci/run installs {apt})"
+        );
+        eprintln!("SKIPPED {test}: python3 with {modules} is not installed (apt-get install {apt})");
+        return None;
+    };
+    let o = Command::new(py).args(["-c", script]).args(args).output().expect("python3 runs");
+    assert!(o.status.success(), "{test}: {}", String::from_utf8_lossy(&o.stderr));
+    Some(o)
+}

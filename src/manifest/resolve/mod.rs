@@ -29,10 +29,14 @@ impl Resolver<'_> {
     }
 
     pub fn album(&self, raw: RawManifest) -> Result<Album, ManifestError> {
-        if raw.version != 1 {
+        if raw.version != crate::manifest::VERSION {
             return Err(self.src.error(
                 "version",
-                format!("manifest version {} is not supported; this lathe reads version 1", raw.version),
+                format!(
+                    "manifest version {} is not supported; this lathe reads version {}",
+                    raw.version,
+                    crate::manifest::VERSION
+                ),
             ));
         }
         let preset = self.preset(raw.target.preset.as_deref())?;
