@@ -5,7 +5,7 @@ use crate::dsp::math;
 use std::f64::consts::PI;
 
 /// The filter shapes of the cookbook that a mastering EQ uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Shape {
     Highpass,

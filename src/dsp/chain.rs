@@ -17,7 +17,7 @@ use super::stereo::{Width, WidthSettings};
 pub const HIGHPASS_HZ: f64 = 20.0;
 
 /// The limiter's timing and budget; the ceiling comes from the target.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Limiter {
     pub lookahead_ms: f64,
     pub release_ms: f64,
@@ -50,11 +50,13 @@ impl Default for Limiter {
     }
 }
 
-/// A track's mastering chain, all keys merged and defaulted.
-#[derive(Debug, Clone, PartialEq)]
+/// A track's mastering chain, all keys merged and defaulted; serialized
+/// with the manifest's keys (`width` and `mono_below_hz` at its level).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Chain {
     pub eq: Vec<Band>,
     pub compressor: Option<CompressorSettings>,
+    #[serde(flatten)]
     pub width: WidthSettings,
     pub limiter: Limiter,
 }

@@ -20,7 +20,7 @@ use crate::dsp::math;
 /// Averaging time of the RMS detector.
 pub const RMS_WINDOW_MS: f64 = 10.0;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct CompressorSettings {
     pub threshold_db: f64,
     pub ratio: f64,

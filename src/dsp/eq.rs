@@ -4,7 +4,9 @@
 use super::biquad::{Biquad, Biquad2, Coefficients, Shape};
 
 /// Which part of the stereo image a band works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BandChannel {
     #[default]
@@ -13,8 +15,10 @@ pub enum BandChannel {
     Side,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One band, serialized as the manifest writes it (`type`, not `shape`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Band {
+    #[serde(rename = "type")]
     pub shape: Shape,
     pub freq_hz: f64,
     pub gain_db: f64,

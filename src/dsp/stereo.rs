@@ -2,7 +2,7 @@
 
 use super::biquad::{Biquad, Coefficients, Shape};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct WidthSettings {
     /// Side gain: 1.0 leaves the image unchanged, 0.0 folds to mono.
     pub width: f64,

@@ -27,7 +27,7 @@ fn album_checks(
     mastered: &[Mastered],
     plan: &AlbumPlan,
     deliverables: &[DeliverableReport],
-    spread: f64,
+    spread: &qc::album::Spread,
     images: &[Image],
 ) -> Vec<Check> {
     let th = &album.qc.thresholds;
@@ -37,7 +37,7 @@ fn album_checks(
     if album.target.mode == Mode::Album {
         checks.extend(album_loudness_checks(album, analyses, mastered, plan, deliverables, th));
     }
-    checks.push(qc::album::spread(spread, th));
+    checks.push(qc::album::spread(spread, album.target.mode == Mode::Album, th));
     checks.extend(sequence::red_book(album, images));
     qc::apply_fail_on(&mut checks, &album.qc.fail_on);
     checks
@@ -52,24 +52,25 @@ pub(super) fn build(
     plan: &AlbumPlan,
     images: &[Image],
 ) -> Result<Report> {
+    let album_gain = (album.target.mode == Mode::Album).then_some(plan.gain_db);
     let tracks: Vec<TrackReport> = album
         .tracks
         .iter()
         .zip(analyses)
         .zip(mastered)
         .zip(paths)
-        .map(|(((track, an), m), tpaths)| track_report(album, track, an, m, tpaths))
+        .map(|(((track, an), m), tpaths)| track_report(album, track, an, m, tpaths, album_gain))
         .collect();
 
     let deliverables = deliverable_reports(album, mastered)?;
     let firsts: Vec<&BlockEnergies> = mastered.iter().map(|m| &m.outputs[0].energies).collect();
     let (album_lufs, album_lra) =
         (BlockEnergies::pooled_integrated(&firsts), BlockEnergies::pooled_lra(&firsts));
-    let levels: Vec<f64> =
-        tracks.iter().zip(&album.tracks).map(|(t, a)| t.master.integrated_lufs - a.offset_lu).collect();
-    let spread = levels.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-        - levels.iter().cloned().fold(f64::INFINITY, f64::min);
-    let album_checks = album_checks(album, analyses, mastered, plan, &deliverables, spread, images);
+    let spread = qc::album::Spread::of(
+        &tracks.iter().map(|t| t.master.integrated_lufs).collect::<Vec<_>>(),
+        &album.tracks.iter().map(|t| t.offset_lu).collect::<Vec<_>>(),
+    );
+    let album_checks = album_checks(album, analyses, mastered, plan, &deliverables, &spread, images);
 
     let is_album = album.target.mode == Mode::Album;
     let mut report = Report {
@@ -86,10 +87,10 @@ pub(super) fn build(
             integrated_lufs: album_lufs,
             lra_lu: album_lra,
             true_peak_dbtp: deliverables.iter().map(|d| d.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max),
-            loudness_spread_lu: spread,
+            loudness_spread_lu: spread.lu,
             premaster_integrated_lufs: plan.pooled_premaster_lufs,
             album_anchor: is_album.then_some(album.target.album_anchor),
-            album_gain_db: is_album.then_some(plan.gain_db),
+            album_gain_db: album_gain,
             held_back_by: plan.held_back.map(|h| HeldBackReport {
                 track: h.track + 1,
                 title: album.tracks[h.track].title.clone(),
@@ -152,7 +153,14 @@ fn album_loudness_checks(
         .collect()
 }
 
-fn track_report(album: &Album, track: &Track, an: &Analysis, m: &Mastered, paths: &[PathBuf]) -> TrackReport {
+fn track_report(
+    album: &Album,
+    track: &Track,
+    an: &Analysis,
+    m: &Mastered,
+    paths: &[PathBuf],
+    album_gain: Option<f64>,
+) -> TrackReport {
     let primary = &m.outputs[0].measurement;
     let pm = &an.measurement;
     let lim = &m.limiter;
@@ -161,9 +169,10 @@ fn track_report(album: &Album, track: &Track, an: &Analysis, m: &Mastered, paths
         title: track.title.clone(),
         kind: track.kind(),
         premaster: premaster_report(album, track, an),
-        master: master_report(track, an, m),
+        master: master_report(track, an, m, album_gain),
         outputs: output_reports(album, m, paths),
         checks: track_checks(album, track, an, m),
+        chain: track.chain.clone(),
         stems: an.stems.as_ref().map(|facts| facts.iter().map(|f| stem_report(album, f)).collect()),
         plots: TrackPlots {
             premaster_short_term_lufs: pm.short_term_lufs.clone(),
@@ -270,7 +279,7 @@ fn premaster_report(album: &Album, track: &Track, an: &Analysis) -> PremasterRep
     }
 }
 
-fn master_report(track: &Track, an: &Analysis, m: &Mastered) -> MasterReport {
+fn master_report(track: &Track, an: &Analysis, m: &Mastered, album_gain: Option<f64>) -> MasterReport {
     let primary = &m.outputs[0].measurement;
     let (lim, budget) = (&m.limiter, track.chain.limiter.budget);
     MasterReport {
@@ -287,6 +296,7 @@ fn master_report(track: &Track, an: &Analysis, m: &Mastered) -> MasterReport {
         lra_lu: primary.lra_lu,
         lra_loss_lu: an.measurement.lra_lu - primary.lra_lu,
         gain_db: m.gain_db,
+        trim_db: album_gain.map(|g| m.gain_db - g),
         max_limiting_db: lim.max_gain_reduction_db,
         sustained_limiting_db: lim.sustained_gain_reduction_db,
         mean_limiting_db: lim.mean_gain_reduction_db,

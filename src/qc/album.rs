@@ -66,12 +66,52 @@ pub fn loudness(
     }
 }
 
-/// `album.loudness_spread`: how far apart the masters sit (offsets removed).
-pub fn spread(spread_lu: f64, th: &Thresholds) -> Check {
-    let max = th.get(T::SpreadMaxLu);
+/// How far apart the masters sit once each track's `offset_lu` is taken
+/// out: a track meant to sit 2 LU under the album counts at its place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub lu: f64,
+    /// The loudest and the quietest track (index from 0) and their level
+    /// with the offset taken out, LUFS.
+    pub loudest: (usize, f64),
+    pub quietest: (usize, f64),
+}
+
+impl Spread {
+    /// Of the masters' loudness and the tracks' offsets, in track order
+    /// (silent masters do not count).
+    pub fn of(master_lufs: &[f64], offsets_lu: &[f64]) -> Spread {
+        let levels =
+            master_lufs.iter().zip(offsets_lu).map(|(l, o)| l - o).enumerate().filter(|l| l.1.is_finite());
+        let (loudest, quietest) = levels.fold(((0, f64::NEG_INFINITY), (0, f64::INFINITY)), |(hi, lo), l| {
+            (if l.1 > hi.1 { l } else { hi }, if l.1 < lo.1 { l } else { lo })
+        });
+        let lu = if loudest.1.is_finite() { loudest.1 - quietest.1 } else { 0.0 };
+        Spread { lu, loudest, quietest }
+    }
+}
+
+/// `album.loudness_spread`: how far apart the masters sit (offsets
+/// removed); `album_mode` when one gain kept the premasters' levels.
+pub fn spread(s: &Spread, album_mode: bool, th: &Thresholds) -> Check {
+    let (spread_lu, max) = (s.lu, th.get(T::SpreadMaxLu));
     if spread_lu > max {
+        let advice = if album_mode {
+            format!(
+                "album mode keeps the premasters' levels: raise track {} with `offset_lu`, or master in track mode",
+                s.quietest.0 + 1
+            )
+        } else {
+            "set the tracks' `offset_lu` nearer each other".to_string()
+        };
         CheckId::AlbumLoudnessSpread.found(
-            format!("tracks sit {spread_lu:.1} LU apart; on shuffle, listeners will reach for the volume"),
+            format!(
+                "tracks sit {spread_lu:.1} LU apart with their offsets taken out (track {} at {:.1} LUFS, track {} at {:.1}); on shuffle, listeners will reach for the volume; {advice}",
+                s.loudest.0 + 1,
+                s.loudest.1,
+                s.quietest.0 + 1,
+                s.quietest.1
+            ),
             spread_lu,
             Some(max),
         )

@@ -189,8 +189,11 @@ fn master_checks() {
     assert!(dynamics(10.0, 9.0, 2.0, &th).is_none());
     assert!(dynamics(10.0, 6.0, 2.0, &th).is_some());
     assert!(dynamics(10.0, 9.5, 8.0, &th).is_some());
-    assert_eq!(album::spread(8.0, &th).severity, Severity::Warn);
-    assert_eq!(album::spread(2.0, &th).severity, Severity::Info);
+    let spread = |lu: f64| album::Spread { lu, loudest: (0, -14.0), quietest: (1, -14.0 - lu) };
+    assert_eq!(album::spread(&spread(8.0), true, &th).severity, Severity::Warn);
+    assert_eq!(album::spread(&spread(2.0), true, &th).severity, Severity::Info);
+    let warned = album::spread(&spread(8.0), true, &th);
+    assert!(warned.message.contains("raise track 2 with `offset_lu`"), "{}", warned.message);
 }
 
 #[test]
@@ -208,4 +211,15 @@ fn fail_on_promotes_warnings_only() {
 fn every_threshold_belongs_to_a_check() {
     let ids: Vec<&str> = CheckId::all().map(CheckId::as_str).collect();
     assert!(Threshold::all().all(|t| ids.iter().any(|id| t.key().starts_with(&format!("{id}.")))));
+}
+
+#[test]
+fn spread_takes_each_tracks_offset_out() {
+    // Track 2 sits 3 LU under by its offset: it counts at the album's level.
+    let s = album::Spread::of(&[-14.0, -17.0, -14.5], &[0.0, -3.0, 0.0]);
+    assert!((s.lu - 0.5).abs() < 1e-12, "{s:?}");
+    assert_eq!((s.loudest.0, s.quietest.0), (0, 2));
+    // Without the offset, the same masters are 3 LU apart; silence does not count.
+    let s = album::Spread::of(&[-14.0, -17.0, f64::NEG_INFINITY], &[0.0, 0.0, 0.0]);
+    assert_eq!((s.lu, s.quietest), (3.0, (1, -17.0)));
 }

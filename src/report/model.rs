@@ -183,6 +183,9 @@ pub struct TrackReport {
     pub master: MasterReport,
     pub outputs: Vec<OutputReport>,
     pub checks: Vec<Check>,
+    /// The chain it was mastered with, every key merged and defaulted, as
+    /// the manifest writes it.
+    pub chain: crate::dsp::chain::Chain,
     /// For a stems track, each stem's settings and what it brings to the mix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stems: Option<Vec<StemReport>>,
@@ -259,6 +262,11 @@ pub struct MasterReport {
     pub lra_loss_lu: f64,
     /// Gain into the limiter, dB.
     pub gain_db: f64,
+    /// Album mode: the track's own part of `gain_db`, on top of the album
+    /// gain both modes' reports name: its `offset_lu` plus what the chain
+    /// (EQ, compressor, limiter) takes from or adds to its loudness, dB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trim_db: Option<f64>,
     /// Largest gain reduction (the peak), dB.
     pub max_limiting_db: f64,
     /// Gain reduction held over 400 ms windows, exceeded in 5% of them, dB.

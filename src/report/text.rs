@@ -3,6 +3,8 @@
 
 use super::{Report, TrackReport};
 use crate::analyze::AnalyzeReport;
+use crate::dsp::biquad::Shape;
+use crate::dsp::eq::BandChannel;
 use crate::dsp::loudness::Measurement;
 use crate::manifest::{Mode, Track, printable};
 use crate::qc::Check;
@@ -25,7 +27,10 @@ pub fn mode_name(mode: Mode) -> &'static str {
 pub struct SummaryRow {
     pub premaster_lufs: String,
     pub premaster_dbtp: String,
+    /// The gain into the limiter; in album mode the album's, the same on
+    /// every row, and the track's own part of it in `trim_db`.
     pub gain_db: String,
+    pub trim_db: Option<String>,
     pub master_lufs: String,
     pub target_lufs: String,
     pub master_dbtp: String,
@@ -42,7 +47,8 @@ impl SummaryRow {
         SummaryRow {
             premaster_lufs: num(t.premaster.integrated_lufs, 1),
             premaster_dbtp: num(t.premaster.true_peak_dbtp, 1),
-            gain_db: format!("{:+.1}", t.master.gain_db),
+            gain_db: format!("{:+.1}", t.master.gain_db - t.master.trim_db.unwrap_or(0.0)),
+            trim_db: t.master.trim_db.map(|d| format!("{d:+.1}")),
             master_lufs: num(t.master.integrated_lufs, 2),
             target_lufs: format!("{:.1}", t.master.target_lufs),
             master_dbtp: num(t.master.true_peak_dbtp, 2),
@@ -52,6 +58,22 @@ impl SummaryRow {
             limiting_sustained_db: format!("{:.1}", t.master.sustained_limiting_db),
             qc: t.checks.iter().map(|c| c.severity).max(),
         }
+    }
+
+    /// The gain cells' headers, short (a terminal's) and long (a report
+    /// file's): the gain, or in album mode the album's gain and the
+    /// track's own trim.
+    pub fn gain_headers(report: &Report) -> &'static [(&'static str, &'static str)] {
+        if report.tracks.iter().any(|t| t.master.trim_db.is_some()) {
+            &[("gain", "Album gain dB"), ("trim", "Trim dB")]
+        } else {
+            &[("gain", "Gain dB")]
+        }
+    }
+
+    /// The gain cells, as many as [`SummaryRow::gain_headers`].
+    pub fn gain_cells(&self) -> Vec<&str> {
+        std::iter::once(self.gain_db.as_str()).chain(self.trim_db.as_deref()).collect()
     }
 
     /// The QC cell as a word: `ok`, `warn` or `FAIL`.
@@ -64,20 +86,30 @@ impl SummaryRow {
 pub fn summary_table(report: &Report) -> String {
     let title_w = report.tracks.iter().map(|t| t.title.chars().count()).max().unwrap_or(5).clamp(5, 40);
     let mut s = String::new();
+    let gains = |cells: &[&str]| cells.iter().map(|c| format!("  {c:>6}")).collect::<String>();
     s.push_str(&format!(
-        "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>6}  {:>9} {:>7} {:>7}  {:>15}  {:>6}\n",
-        "#", "Title", "pre LUFS", "dBTP", "gain", "LUFS", "target", "dBTP", "limit pk / sus", "QC"
+        "{:>2}  {:<title_w$}  {:>9} {:>7}{}  {:>9} {:>7} {:>7}  {:>15}  {:>6}\n",
+        "#",
+        "Title",
+        "pre LUFS",
+        "dBTP",
+        gains(&SummaryRow::gain_headers(report).iter().map(|h| h.0).collect::<Vec<_>>()),
+        "LUFS",
+        "target",
+        "dBTP",
+        "limit pk / sus",
+        "QC"
     ));
     for t in &report.tracks {
         let title: String = printable(&t.title).chars().take(title_w).collect();
         let row = SummaryRow::of(t);
         s.push_str(&format!(
-            "{:>2}  {:<title_w$}  {:>9} {:>7}  {:>6}  {:>9} {:>7} {:>7}  {:>5} / {:>4} dB  {:>6}\n",
+            "{:>2}  {:<title_w$}  {:>9} {:>7}{}  {:>9} {:>7} {:>7}  {:>5} / {:>4} dB  {:>6}\n",
             t.index,
             title,
             row.premaster_lufs,
             row.premaster_dbtp,
-            row.gain_db,
+            gains(&row.gain_cells()),
             row.master_lufs,
             row.target_lufs,
             row.master_dbtp,
@@ -98,8 +130,11 @@ pub fn summary_table(report: &Report) -> String {
         }
     }
     let a = &report.album;
+    let gain = a.album_gain_db.map_or(String::new(), |g| {
+        format!(": one gain of {g:+.2} dB, and each track's trim (its offset_lu, and what its chain takes or adds)")
+    });
     s.push_str(&format!(
-        "album: {} LUFS (target {:.1}), true peak {} dBTP (ceiling {:.1}), spread {:.1} LU, {} mode\n",
+        "album: {} LUFS (target {:.1}), true peak {} dBTP (ceiling {:.1}), spread {:.1} LU (offsets taken out), {} mode{gain}\n",
         num(a.integrated_lufs, 2),
         a.target_lufs,
         num(a.true_peak_dbtp, 2),
@@ -184,4 +219,59 @@ pub fn check_track(t: &Track, m: &Measurement, sample_rate: u32, checks: &[Check
         s.push_str(&format!("   {:>4} {}: {}\n", c.severity.label(), c.id, c.message));
     }
     s
+}
+
+/// A chain's settings in words, a stage a line, for a report to show what
+/// a track was mastered with: every key merged and defaulted.
+pub fn chain_stages(chain: &crate::dsp::chain::Chain, ceiling_dbtp: f64) -> Vec<String> {
+    let bands: Vec<String> = chain
+        .eq
+        .iter()
+        .map(|b| {
+            let (name, gain) = match b.shape {
+                Shape::Highpass => ("high-pass", false),
+                Shape::Lowpass => ("low-pass", false),
+                Shape::Notch => ("notch", false),
+                Shape::LowShelf => ("low shelf", true),
+                Shape::HighShelf => ("high shelf", true),
+                Shape::Peak => ("peak", true),
+            };
+            let gain = if gain { format!(" {:+.1} dB", b.gain_db) } else { String::new() };
+            let on = match b.channel {
+                BandChannel::Stereo => "",
+                BandChannel::Mid => " on the mid",
+                BandChannel::Side => " on the side",
+            };
+            format!("{name} {} Hz{gain} Q {:.2}{on}", num(b.freq_hz, 0), b.q)
+        })
+        .collect();
+    let mut stages = vec![format!("EQ: {}", if bands.is_empty() { "none".into() } else { bands.join("; ") })];
+    stages.push(match &chain.compressor {
+        Some(c) => format!(
+            "compressor: threshold {:.1} dB, ratio {:.2}:1, attack {} ms, release {} ms, knee {:.1} dB, makeup {:+.1} dB{}",
+            c.threshold_db,
+            c.ratio,
+            num(c.attack_ms, 1),
+            num(c.release_ms, 0),
+            c.knee_db,
+            c.makeup_db,
+            c.sidechain_hpf_hz.map(|f| format!(", side-chain high-pass {f:.0} Hz")).unwrap_or_default()
+        ),
+        None => "compressor: none".into(),
+    });
+    stages.push(format!(
+        "width {:.2}{}",
+        chain.width.width,
+        chain.width.mono_below_hz.map(|f| format!(", mono below {f:.0} Hz")).unwrap_or_default()
+    ));
+    let l = &chain.limiter;
+    stages.push(format!(
+        "limiter: ceiling {ceiling_dbtp:.1} dBTP, lookahead {} ms, release {} ms, hold {} ms; budget {:.1} dB sustained, {:.1} dB peak",
+        num(l.lookahead_ms, 1),
+        num(l.release_ms, 0),
+        num(l.hold_ms, 0),
+        l.budget.sustained_db,
+        l.budget.peak_db
+    ));
+    stages
 }

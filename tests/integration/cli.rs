@@ -235,7 +235,8 @@ fn completions_print_a_script_and_the_man_page_renders() {
 fn the_makefile_builds_and_runs_from_cargo_target_dir() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let o = std::process::Command::new("make")
-        .args(["-n", "demo"])
+        // -B: the whole plan, even where the sample audio is rendered already.
+        .args(["-n", "-B", "demo"])
         .current_dir(root)
         .env("CARGO_TARGET_DIR", "/elsewhere/target")
         .output()

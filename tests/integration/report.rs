@@ -48,7 +48,12 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                     "cd: true peak -0.92 dBTP is over the -1.0 dBTP ceiling",
                 ));
             }
+            let mut chain = lathe::manifest::Chain::default();
+            if stems {
+                chain.compressor = Some(lathe::dsp::compressor::CompressorSettings::default());
+            }
             TrackReport {
+                chain,
                 index: i,
                 title: if i == 1 { "Night Drive | Edit".into() } else { format!("Track <{i}> & Co") },
                 kind: if stems { "stems" } else { "mix" },
@@ -77,6 +82,7 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                     lra_lu: 7.2,
                     lra_loss_lu: 0.8,
                     gain_db: -14.0 - pre,
+                    trim_db: Some(-14.0 - pre - 7.2),
                     max_limiting_db: 3.2,
                     sustained_limiting_db: 0.9,
                     mean_limiting_db: 0.41,
@@ -305,6 +311,23 @@ fn html_report_parses_holds_no_external_reference_and_plots_every_track() {
     // Titles are escaped, checks are in words.
     assert!(html.contains("Track &lt;2&gt; &amp; Co"));
     assert!(html.contains("true peak -0.92 dBTP is over the -1.0 dBTP ceiling"));
+    // Album mode: the album's gain on every row, and each track's trim.
+    assert!(html.contains("<th>album gain dB</th><th>trim dB</th>"), "gain headers");
+    assert_eq!(html.matches("<td>+7.2</td><td>-0.7</td>").count(), 1, "track 1: +7.2 album, -0.7 trim");
+    // Each track's chain, in words; the second has its compressor.
+    assert_eq!(html.matches("<li>EQ: high-pass 20 Hz Q 0.71</li>").count(), 3);
+    assert_eq!(html.matches("<li>compressor: threshold -18.0 dB, ratio 2.00:1").count(), 1);
+    // Every figure cell is filled (the master's max short-term was blank).
+    for figures in html.split("<h3>Figures</h3>").skip(1) {
+        let table = &figures[..figures.find("</table>").unwrap()];
+        assert!(!table.contains("<td></td>"), "an empty cell: {table}");
+    }
+    // Reference lines are named in the legend row (y=16), never on the plot.
+    let labels: Vec<&str> = html.match_indices("class=\"ref-label").map(|(i, _)| &html[i..i + 80]).collect();
+    assert!(!labels.is_empty());
+    for l in labels {
+        assert!(l.contains(" y=\"16\""), "{l}");
+    }
 }
 
 #[test]

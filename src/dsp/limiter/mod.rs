@@ -69,7 +69,7 @@ impl Default for LimiterSettings {
 /// premasters at -1 dBTP: at 1.5 dB sustained a master keeps its loudness
 /// range within about 1.5 LU (typically 0.7-1.2 LU), while 3 dB costs 1.8-2.9
 /// LU; 6 dB on a peak is where transients start to crunch.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Budget {
     pub sustained_db: f64,
     pub peak_db: f64,

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::Exporter;
 use crate::qc::Severity;
 use crate::report::Report;
-use crate::report::text::{SummaryRow, num};
+use crate::report::text::{SummaryRow, chain_stages, num};
 
 pub struct MarkdownExporter;
 
@@ -38,6 +38,7 @@ impl Exporter for MarkdownExporter {
         let mut s = String::new();
         header(&mut s, r);
         tracks(&mut s, r);
+        chains(&mut s, r);
         checks(&mut s, r);
         sequence(&mut s, r);
         deliverables(&mut s, r);
@@ -54,7 +55,7 @@ fn header(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
         "{} mode{}, target {:.1} LUFS, ceiling {:.1} dBTP. The album measures **{} LUFS** and **{} dBTP**, \
-             LRA {} LU, track spread {:.1} LU (premasters: {} LUFS).\n",
+             LRA {} LU, track spread {:.1} LU with offsets taken out (premasters: {} LUFS).\n",
         match a.mode {
             crate::manifest::Mode::Album => "Album",
             crate::manifest::Mode::Track => "Track",
@@ -72,10 +73,13 @@ fn header(s: &mut String, r: &Report) {
 
 /// A row per track.
 fn tracks(s: &mut String, r: &Report) {
-    s.push_str(
-            "| # | Title | Premaster LUFS | Premaster dBTP | Gain dB | Master LUFS | Target | Master dBTP | LRA before → after | Limiting peak / sustained dB | QC |\n",
-        );
-    s.push_str("|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|:--|\n");
+    let headers = SummaryRow::gain_headers(r);
+    let gains: String = headers.iter().map(|h| format!(" {} |", h.1)).collect();
+    let _ = writeln!(
+        s,
+        "| # | Title | Premaster LUFS | Premaster dBTP |{gains} Master LUFS | Target | Master dBTP | LRA before → after | Limiting peak / sustained dB | QC |"
+    );
+    let _ = writeln!(s, "|--:|:--|--:|--:|{}--:|--:|--:|--:|--:|:--|", "--:|".repeat(headers.len()));
     for t in &r.tracks {
         let row = SummaryRow::of(t);
         let _ = writeln!(
@@ -85,7 +89,7 @@ fn tracks(s: &mut String, r: &Report) {
             cell(&t.title),
             row.premaster_lufs,
             row.premaster_dbtp,
-            row.gain_db,
+            row.gain_cells().join(" | "),
             row.master_lufs,
             row.target_lufs,
             row.master_dbtp,
@@ -95,6 +99,31 @@ fn tracks(s: &mut String, r: &Report) {
             row.limiting_sustained_db,
             row.qc_label()
         );
+    }
+}
+
+/// The chains the tracks were mastered with: one list for the tracks that
+/// share a chain (usually all of them), one per other chain.
+fn chains(s: &mut String, r: &Report) {
+    let mut groups: Vec<(&crate::dsp::chain::Chain, Vec<usize>)> = Vec::new();
+    for t in &r.tracks {
+        match groups.iter_mut().find(|(c, _)| **c == t.chain) {
+            Some((_, tracks)) => tracks.push(t.index),
+            None => groups.push((&t.chain, vec![t.index])),
+        }
+    }
+    s.push_str("\n## Chain\n");
+    for (chain, tracks) in groups {
+        let whom = if tracks.len() == r.tracks.len() {
+            "Every track".to_string()
+        } else {
+            let n: Vec<String> = tracks.iter().map(|i| i.to_string()).collect();
+            format!("Track{} {}", if n.len() > 1 { "s" } else { "" }, n.join(", "))
+        };
+        let _ = writeln!(s, "\n{whom}:\n");
+        for stage in chain_stages(chain, r.album.ceiling_dbtp) {
+            let _ = writeln!(s, "- {}", cell(&stage));
+        }
     }
 }
 

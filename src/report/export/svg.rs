@@ -83,7 +83,8 @@ pub enum Mark {
     Dots { class: &'static str, points: Vec<(f64, f64)> },
     /// A short horizontal dash per point (a per-item target).
     Dashes { class: &'static str, half_width: f64, points: Vec<(f64, f64)> },
-    /// A horizontal reference line across the chart, labelled at its right end.
+    /// A horizontal reference line across the chart, labelled in the legend
+    /// (never on the plot, where a curve may run along it).
     HLine { class: &'static str, y: f64, label: String },
 }
 
@@ -245,20 +246,16 @@ impl Chart {
                     );
                 }
             }
-            Mark::HLine { class, y, label } => {
+            Mark::HLine { class, y, .. } => {
                 let (x0, x1, py) = (LEFT, W - RIGHT, self.py(*y));
-                let _ = write!(
-                    s,
-                    r#"<line class="ref {class}" x1="{x0}" y1="{py:.1}" x2="{x1}" y2="{py:.1}"/><text class="ref-label {class}" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-                    x1 - 4.0,
-                    py - 4.0,
-                    esc(label)
-                );
+                let _ =
+                    write!(s, r#"<line class="ref {class}" x1="{x0}" y1="{py:.1}" x2="{x1}" y2="{py:.1}"/>"#);
             }
         }
     }
 
-    /// The legend, along the top.
+    /// The legend, along the top: the series, then each reference line
+    /// with its label.
     fn legend(&self, s: &mut String) {
         let mut lx = LEFT;
         for (class, label) in &self.legend {
@@ -269,6 +266,18 @@ impl Chart {
                 esc(label)
             );
             lx += 30.0 + 6.5 * label.chars().count() as f64;
+        }
+        for mark in &self.marks {
+            if let Mark::HLine { class, label, .. } = mark {
+                let _ = write!(
+                    s,
+                    r#"<line class="ref {class}" x1="{lx:.1}" y1="12" x2="{:.1}" y2="12"/><text class="ref-label {class}" x="{:.1}" y="16">{}</text>"#,
+                    lx + 14.0,
+                    lx + 18.0,
+                    esc(label)
+                );
+                lx += 30.0 + 6.5 * label.chars().count() as f64;
+            }
         }
     }
 }

@@ -153,26 +153,59 @@ pub(super) fn track_charts(s: &mut String, t: &TrackReport) {
         legend: vec![("gr", "limiter gain reduction".into())],
     };
     s.push_str(&chart.to_svg());
+    s.push_str(&spectrum_chart(t).to_svg());
+}
 
-    let bands = |sp: &Spectrum| -> Vec<(f64, f64)> {
-        sp.centres_hz.iter().cloned().zip(sp.levels_db.iter().cloned()).collect()
-    };
-    let (pre, master) = (bands(&p.premaster_spectrum), bands(&p.master_spectrum));
-    let hi = pre.iter().chain(&master).map(|p| p.1).filter(|v| v.is_finite()).fold(-60.0, f64::max);
+/// The long-term spectra of the premaster and the master at matched loudness.
+fn spectrum_chart(t: &TrackReport) -> Chart {
+    let p = &t.plots;
+    let (pre, master) = (
+        normalized_bands(&p.premaster_spectrum, t.premaster.integrated_lufs),
+        normalized_bands(&p.master_spectrum, t.master.integrated_lufs),
+    );
+    let hi = pre.iter().chain(&master).map(|p| p.1).filter(|v| v.is_finite()).fold(-48.0, f64::max);
     let top = (hi / 6.0).ceil() * 6.0;
-    let chart = Chart {
+    Chart {
         kind: "spectrum",
-        title: format!("{}: long-term spectrum in 1/3 octaves, premaster and master", t.title),
+        title: format!(
+            "{}: long-term spectrum in 1/3 octaves at matched loudness, premaster and master (the gap is the EQ)",
+            t.title
+        ),
         x: Axis::frequency(),
-        y: Axis::linear(top - 60.0, top, 5, "band level (dBFS)", |v| format!("{v:.0}")),
+        y: Axis::linear(top - 60.0, top, 5, "band level re. loudness (dB)", |v| format!("{v:.0}")),
         marks: vec![Mark::Line { class: "pre", points: pre }, Mark::Line { class: "master", points: master }],
         legend: vec![("pre", "premaster".into()), ("master", "master".into())],
-    };
-    s.push_str(&chart.to_svg());
+    }
+}
+
+/// A spectrum's bands relative to the file's integrated loudness: the
+/// premaster and the master then sit level for level, whatever the gain
+/// between them, and what differs is the balance (the EQ, and what the
+/// compressor and limiter did to it).
+fn normalized_bands(sp: &Spectrum, integrated_lufs: f64) -> Vec<(f64, f64)> {
+    let shift = if integrated_lufs.is_finite() { integrated_lufs } else { 0.0 };
+    sp.centres_hz.iter().zip(&sp.levels_db).map(|(&f, &l)| (f, l - shift)).collect()
 }
 
 impl TrackReport {
     fn master_duration_s(&self) -> f64 {
         self.outputs.first().map_or(0.0, |o| o.duration_s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spectra_at_matched_loudness_differ_only_by_the_balance() {
+        // The same balance 6 dB louder, and one band 2 dB up (an EQ).
+        let pre = Spectrum { centres_hz: vec![100.0, 1000.0, 10000.0], levels_db: vec![-30.0, -24.0, -36.0] };
+        let master = Spectrum { centres_hz: pre.centres_hz.clone(), levels_db: vec![-24.0, -18.0, -28.0] };
+        let (p, m) = (normalized_bands(&pre, -20.0), normalized_bands(&master, -14.0));
+        let gap: Vec<f64> = p.iter().zip(&m).map(|(a, b)| b.1 - a.1).collect();
+        assert_eq!(gap, [0.0, 0.0, 2.0]);
+        // Silence has no loudness to match: the bands stay as measured.
+        assert_eq!(normalized_bands(&pre, f64::NEG_INFINITY)[0].1, -30.0);
     }
 }

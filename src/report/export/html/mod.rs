@@ -15,7 +15,7 @@ mod timeline;
 use super::Exporter;
 use super::svg::esc;
 use crate::qc::{Check, Severity};
-use crate::report::text::{SummaryRow, mode_name, num};
+use crate::report::text::{SummaryRow, chain_stages, mode_name, num};
 use crate::report::{MasterReport, Report, StemReport, TrackReport};
 use charts::{album_charts, track_charts};
 
@@ -42,6 +42,7 @@ section { background: var(--card); border: 1px solid var(--rule); border-radius:
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); text-align: right; white-space: nowrap; }
 th { color: var(--muted); font-weight: 600; font-size: 12px; }
+table.tracks th { white-space: normal; }
 td.l, th.l { text-align: left; white-space: normal; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 700; color: #fff; vertical-align: middle; }
 .badge.ok { background: var(--ok); } .badge.warn { background: var(--warn); } .badge.fail { background: var(--fail); } .badge.info { background: var(--muted); }
@@ -134,7 +135,7 @@ fn checks_list(s: &mut String, checks: &[Check]) {
     s.push_str("</ul>");
 }
 
-fn track_section(s: &mut String, t: &TrackReport) {
+fn track_section(s: &mut String, t: &TrackReport, ceiling_dbtp: f64) {
     let worst = t.checks.iter().map(|c| c.severity).max();
     let _ = write!(
         s,
@@ -164,6 +165,7 @@ fn track_section(s: &mut String, t: &TrackReport) {
     s.push_str("</div>");
     figures_table(s, t);
     figures(s, t);
+    chain_list(s, t, ceiling_dbtp);
     if let Some(stems) = &t.stems {
         stems_table(s, stems);
     }
@@ -190,12 +192,13 @@ fn figures_table(s: &mut String, t: &TrackReport) {
     );
     let _ = write!(
         s,
-        r#"<tr><td class="l">master</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td></td></tr></table>"#,
+        r#"<tr><td class="l">master</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>"#,
         num(m.integrated_lufs, 2),
         num(m.true_peak_dbtp, 2),
         primary.map_or("".into(), |o| num(o.sample_peak_dbfs, 2)),
         num(m.lra_lu, 1),
-        num(m.true_peak_dbtp - m.integrated_lufs, 1)
+        num(m.true_peak_dbtp - m.integrated_lufs, 1),
+        primary.map_or("".into(), |o| num(o.short_term_max_lufs, 1))
     );
 }
 
@@ -205,7 +208,14 @@ fn figures(s: &mut String, t: &TrackReport) {
     s.push_str(r#"<div class="figures">"#);
     figure(s, format!("{:.1} LUFS", m.target_lufs), "target");
     figure(s, format!("{} LUFS", num(m.integrated_lufs, 2)), &reached_label(m));
-    figure(s, format!("{:+.2} dB", m.gain_db), "gain into the limiter");
+    match m.trim_db {
+        Some(trim) => figure(
+            s,
+            format!("{:+.2} {:+.2} dB", m.gain_db - trim, trim),
+            "gain into the limiter: the album's, and this track's trim",
+        ),
+        None => figure(s, format!("{:+.2} dB", m.gain_db), "gain into the limiter"),
+    }
     figure(
         s,
         format!("{:.1} / {:.1} dB", m.max_limiting_db, m.sustained_limiting_db),
@@ -229,6 +239,21 @@ fn figures(s: &mut String, t: &TrackReport) {
     }
     figure(s, m.passes.to_string(), "render passes");
     s.push_str("</div>");
+}
+
+/// `Album gain dB` as a table header here: `album gain dB`.
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_lowercase().chain(c).collect())
+}
+
+/// The chain the track was mastered with.
+fn chain_list(s: &mut String, t: &TrackReport, ceiling_dbtp: f64) {
+    s.push_str(r#"<h3>Chain</h3><ul class="chain">"#);
+    for stage in chain_stages(&t.chain, ceiling_dbtp) {
+        let _ = write!(s, "<li>{}</li>", esc(&stage));
+    }
+    s.push_str("</ul>");
 }
 
 fn stems_table(s: &mut String, stems: &[StemReport]) {
@@ -309,7 +334,7 @@ impl Exporter for HtmlExporter {
         album_section(&mut s, r);
         timeline::sequence_section(&mut s, r);
         for t in &r.tracks {
-            track_section(&mut s, t);
+            track_section(&mut s, t, r.album.ceiling_dbtp);
         }
         deliverables_section(&mut s, r);
         s.push_str(
@@ -329,7 +354,7 @@ fn album_section(s: &mut String, r: &Report) {
         figure(s, format!("{} LUFS", num(a.integrated_lufs, 2)), "album loudness (pooled)");
         figure(s, format!("{} dBTP", num(a.true_peak_dbtp, 2)), "highest true peak");
         figure(s, format!("{} LU", num(a.lra_lu, 1)), "album loudness range");
-        figure(s, format!("{:.1} LU", a.loudness_spread_lu), "track spread");
+        figure(s, format!("{:.1} LU", a.loudness_spread_lu), "track spread, offsets taken out");
         figure(s, format!("{} LUFS", num(a.premaster_integrated_lufs, 2)), "premasters (pooled)");
         if let Some(g) = a.album_gain_db {
             figure(s, format!("{g:+.2} dB"), "album gain");
@@ -346,7 +371,12 @@ fn album_section(s: &mut String, r: &Report) {
             );
         }
         album_charts(s, r);
-        s.push_str(r#"<h3>Tracks</h3><table><tr><th>#</th><th class="l">title</th><th>premaster LUFS</th><th>dBTP</th><th>gain dB</th><th>master LUFS</th><th>target</th><th>dBTP</th><th>LRA in / out</th><th>limiting pk / sus</th><th class="l">QC</th></tr>"#);
+        let gains: String =
+            SummaryRow::gain_headers(r).iter().map(|h| format!("<th>{}</th>", lower_first(h.1))).collect();
+        let _ = write!(
+            s,
+            r#"<h3>Tracks</h3><table class="tracks"><tr><th>#</th><th class="l">title</th><th>pre LUFS</th><th>dBTP</th>{gains}<th>master LUFS</th><th>target</th><th>dBTP</th><th>LRA in / out</th><th>limiting pk / sus</th><th class="l">QC</th></tr>"#
+        );
         for t in &r.tracks {
             let row = SummaryRow::of(t);
             let _ = write!(
@@ -357,7 +387,7 @@ fn album_section(s: &mut String, r: &Report) {
                 esc(&t.title),
                 row.premaster_lufs,
                 row.premaster_dbtp,
-                row.gain_db,
+                row.gain_cells().join("</td><td>"),
                 row.master_lufs,
                 row.target_lufs,
                 row.master_dbtp,
