@@ -194,6 +194,15 @@ mod tests {
     }
 
     #[test]
+    fn every_default_lands_on_its_key() {
+        let schema = manifest();
+        for (path, value) in default_values() {
+            let at = pointer(&schema, path).unwrap_or_else(|| panic!("{path} is not in the schema"));
+            assert_eq!(schema.pointer(&at).unwrap()["default"], value, "{path}");
+        }
+    }
+
+    #[test]
     fn limits_shared_by_album_and_track_chains_hold_in_both() {
         let schema = manifest();
         for key in ["chain.eq[].freq_hz", "tracks[].chain.eq[].freq_hz", "tracks[].stems[].eq[].freq_hz"] {
