@@ -7,6 +7,7 @@ pub mod compressor;
 pub mod dither;
 pub mod edit;
 pub mod eq;
+pub mod fir;
 pub(crate) mod kweight;
 pub mod limiter;
 pub mod loudness;
@@ -18,6 +19,7 @@ pub mod series;
 pub mod spectrum;
 pub mod stereo;
 pub mod survey;
+pub mod tonal;
 
 /// dB to linear amplitude gain.
 #[inline]

@@ -75,6 +75,13 @@ impl Analyzer {
         self.frames += 1;
     }
 
+    /// The spacing of the FFT bins (Hz) and each bin's power averaged over
+    /// the frames (uncalibrated: for shapes, not levels).
+    pub fn powers(&self) -> (f64, Vec<f64>) {
+        let frames = self.frames.max(1) as f64;
+        (self.sample_rate as f64 / FRAME as f64, self.power.iter().map(|p| p / frames).collect())
+    }
+
     /// The averaged spectrum in bands.
     pub fn finish(&self) -> Spectrum {
         let centres = band_centres();
@@ -162,6 +169,14 @@ impl SpectrumStream {
             self.analyzer.add_frame(|i| f.get(i).copied().unwrap_or(0.0));
             f.clear();
         }
+    }
+
+    /// [`Analyzer::powers`] of everything fed.
+    pub fn finish_powers(mut self) -> (f64, Vec<f64>) {
+        if self.analyzer.frames == 0 {
+            self.add();
+        }
+        self.analyzer.powers()
     }
 
     pub fn finish(mut self) -> Spectrum {

@@ -1,0 +1,429 @@
+//! Tonal balance: a programme's long-term spectrum in mid and side on a
+//! fine log-frequency grid, and the match EQ's correction from one balance
+//! toward another (a reference track, or the album's own mean balance).
+//!
+//! A balance is level-free: what is compared is its shape, so each is
+//! taken relative to its own mid level (the mean of its mid curve, in dB,
+//! over 31.5 Hz to 16 kHz). Side keeps its level against mid, so matching
+//! side matches width by frequency too.
+
+use std::collections::VecDeque;
+
+use crate::dsp::fir::{self, Convolver};
+use crate::dsp::math;
+use crate::dsp::spectrum::{self, SpectrumStream};
+
+/// Grid points per octave, from [`GRID_LO_HZ`] up to 20 kHz.
+pub const GRID_PER_OCTAVE: usize = 12;
+pub const GRID_LO_HZ: f64 = 20.0;
+const GRID_POINTS: usize = 120; // 20 Hz · 2^(119/12) ≈ 19.4 kHz
+/// Where a balance's level and a tonal distance are taken: the 1/3-octave
+/// bands of 31.5 Hz to 16 kHz.
+pub const SPAN_HZ: (f64, f64) = (31.5, 16_000.0);
+
+/// The grid's frequencies, Hz.
+pub fn grid() -> Vec<f64> {
+    (0..GRID_POINTS).map(|k| GRID_LO_HZ * math::powf(2.0, k as f64 / GRID_PER_OCTAVE as f64)).collect()
+}
+
+/// Mid and side levels on [`grid`], dB relative to the mid's mean over
+/// [`SPAN_HZ`] (`-inf` where there is nothing, or above Nyquist).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Balance {
+    pub mid_db: Vec<f64>,
+    pub side_db: Vec<f64>,
+}
+
+/// The mean of the finite values of `curve` at the grid points in [`SPAN_HZ`].
+fn span_mean(curve: &[f64]) -> f64 {
+    let in_span =
+        grid().into_iter().zip(curve).filter(|(f, v)| *f >= SPAN_HZ.0 && *f <= SPAN_HZ.1 && v.is_finite());
+    let (sum, n) = in_span.fold((0.0, 0usize), |(s, n), (_, v)| (s + v, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+impl Balance {
+    /// From per-bin powers (`bin_hz` apart) of mid and side.
+    fn from_powers(bin_hz: f64, mid: &[f64], side: &[f64]) -> Balance {
+        let (mid, side) = (on_grid(bin_hz, mid), on_grid(bin_hz, side));
+        let level = span_mean(&mid);
+        Balance {
+            mid_db: mid.iter().map(|v| v - level).collect(),
+            side_db: side.iter().map(|v| v - level).collect(),
+        }
+    }
+
+    /// The weighted mean of balances (power mean, point by point): the
+    /// album's own balance, each track weighted by its loudness and length.
+    pub fn mean(balances: &[(&Balance, f64)]) -> Balance {
+        let total: f64 = balances.iter().map(|b| b.1).sum();
+        let mean = |pick: fn(&Balance) -> &Vec<f64>| -> Vec<f64> {
+            (0..GRID_POINTS)
+                .map(|k| {
+                    let p: f64 =
+                        balances.iter().map(|(b, w)| w * math::powf(10.0, pick(b)[k] / 10.0)).sum::<f64>();
+                    10.0 * math::log10(p / total)
+                })
+                .collect()
+        };
+        let (mid, side) = (mean(|b| &b.mid_db), mean(|b| &b.side_db));
+        let level = span_mean(&mid);
+        Balance {
+            mid_db: mid.iter().map(|v| v - level).collect(),
+            side_db: side.iter().map(|v| v - level).collect(),
+        }
+    }
+}
+
+/// Per-bin power averaged onto the grid: the bins within 1/24 octave of
+/// each point, or where none is that close, the power interpolated at it.
+fn on_grid(bin_hz: f64, power: &[f64]) -> Vec<f64> {
+    let half = math::powf(2.0, 1.0 / (2.0 * GRID_PER_OCTAVE as f64));
+    grid()
+        .into_iter()
+        .map(|f| {
+            let (lo, hi) = ((f / half / bin_hz).ceil() as usize, (f * half / bin_hz).floor() as usize);
+            if hi >= power.len() {
+                return f64::NEG_INFINITY;
+            }
+            let p = if lo <= hi {
+                power[lo..=hi].iter().sum::<f64>() / (hi - lo + 1) as f64
+            } else {
+                let x = f / bin_hz;
+                let k = x.floor() as usize;
+                let t = x - k as f64;
+                power[k] * (1.0 - t) + power[k + 1] * t
+            };
+            10.0 * math::log10(p)
+        })
+        .collect()
+}
+
+/// A programme's balance, fed a block of left and right at a time.
+pub struct BalanceStream {
+    mid: SpectrumStream,
+    side: SpectrumStream,
+    block: [Vec<f32>; 2],
+}
+
+impl BalanceStream {
+    pub fn new(sample_rate: u32) -> Self {
+        BalanceStream {
+            mid: SpectrumStream::new(1, sample_rate),
+            side: SpectrumStream::new(1, sample_rate),
+            block: [Vec::new(), Vec::new()],
+        }
+    }
+
+    pub fn feed(&mut self, left: &[f32], right: &[f32]) {
+        let [m, s] = &mut self.block;
+        m.clear();
+        s.clear();
+        m.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l + r)));
+        s.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l - r)));
+        self.mid.feed(&[m.as_slice()]);
+        self.side.feed(&[s.as_slice()]);
+    }
+
+    pub fn finish(self) -> Balance {
+        let (bin_hz, mid) = self.mid.finish_powers();
+        let (_, side) = self.side.finish_powers();
+        Balance::from_powers(bin_hz, &mid, &side)
+    }
+}
+
+/// How a track is pulled toward its reference.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchSettings {
+    /// 0 (nothing) to 1 (the whole smoothed difference).
+    pub amount: f64,
+    /// No point of the correction goes further than this, dB.
+    pub max_db: f64,
+    /// The width of the smoothing, octaves.
+    pub smoothing_oct: f64,
+}
+
+/// The match EQ's curves for mid and side on [`grid`], dB.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correction {
+    pub mid_db: Vec<f64>,
+    pub side_db: Vec<f64>,
+}
+
+/// How far below its mid a side must sit to be left alone: a mono or
+/// nearly mono premaster has no side worth matching.
+const SIDE_FLOOR_DB: f64 = -40.0;
+
+impl Correction {
+    /// From `track` toward `reference`: the difference, smoothed twice over
+    /// `smoothing_oct` (a triangle), its mean over [`SPAN_HZ`] taken out
+    /// (level is the loudness solver's job), scaled by `amount`, bounded by
+    /// `max_db`. Where either side is under [`SIDE_FLOOR_DB`] the side is
+    /// left as it is.
+    pub fn design(track: &Balance, reference: &Balance, s: &MatchSettings) -> Correction {
+        let diff = |a: &[f64], b: &[f64]| -> Vec<f64> {
+            a.iter().zip(b).map(|(t, r)| if t.is_finite() && r.is_finite() { r - t } else { 0.0 }).collect()
+        };
+        let width = (s.smoothing_oct * GRID_PER_OCTAVE as f64).round().max(1.0) as usize;
+        let mid = smooth(&smooth(&diff(&track.mid_db, &reference.mid_db), width), width);
+        let offset = span_mean(&mid);
+        let side_wanted = |k: usize| {
+            track.side_db[k] - track.mid_db[k] > SIDE_FLOOR_DB
+                && reference.side_db[k] - reference.mid_db[k] > SIDE_FLOOR_DB
+        };
+        let side_diff: Vec<f64> = diff(&track.side_db, &reference.side_db)
+            .into_iter()
+            .enumerate()
+            .map(|(k, d)| if side_wanted(k) { d } else { offset })
+            .collect();
+        let side = smooth(&smooth(&side_diff, width), width);
+        let shape = |c: Vec<f64>| -> Vec<f64> {
+            c.into_iter().map(|d| ((d - offset) * s.amount).clamp(-s.max_db, s.max_db)).collect()
+        };
+        Correction { mid_db: shape(mid), side_db: shape(side) }
+    }
+
+    /// `curve`'s gain at `f` Hz: linear in log frequency between grid
+    /// points, held beyond them.
+    pub fn at(curve: &[f64], f: f64) -> f64 {
+        let x = if f > 0.0 {
+            math::log10(f / GRID_LO_HZ) / std::f64::consts::LOG10_2 * GRID_PER_OCTAVE as f64
+        } else {
+            0.0
+        };
+        if x <= 0.0 {
+            return curve[0];
+        }
+        let k = x.floor() as usize;
+        if k + 1 >= curve.len() {
+            return curve[curve.len() - 1];
+        }
+        let t = x - k as f64;
+        curve[k] * (1.0 - t) + curve[k + 1] * t
+    }
+}
+
+/// The match EQ on a stream: mid and side through their linear-phase
+/// filters and back to left and right, sample-aligned with the input,
+/// which it hands back beside the result so a caller can measure the
+/// premaster and the matched signal block for block.
+pub struct MatchEq {
+    conv: Convolver,
+    raw: [VecDeque<f32>; 2],
+    matched: [VecDeque<f32>; 2],
+    ms: [Vec<f32>; 2],
+    out: [Vec<f32>; 2],
+}
+
+impl MatchEq {
+    pub fn new(c: &Correction, sample_rate: u32) -> Self {
+        let mid = fir::linear_phase(|f| Correction::at(&c.mid_db, f), sample_rate);
+        let side = fir::linear_phase(|f| Correction::at(&c.side_db, f), sample_rate);
+        MatchEq {
+            conv: Convolver::new(&[mid, side]),
+            raw: [VecDeque::new(), VecDeque::new()],
+            matched: [VecDeque::new(), VecDeque::new()],
+            ms: [Vec::new(), Vec::new()],
+            out: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// Feeds a block of left and right.
+    pub fn push(&mut self, left: &[f32], right: &[f32]) {
+        for (q, x) in self.raw.iter_mut().zip([left, right]) {
+            q.extend(x);
+        }
+        let [m, s] = &mut self.ms;
+        m.clear();
+        s.clear();
+        m.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l + r)));
+        s.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l - r)));
+        self.conv.process(&[m.as_slice(), s.as_slice()], &mut self.out);
+        self.drain();
+    }
+
+    /// After the last block: the rest of the matched signal.
+    pub fn finish(&mut self) {
+        self.conv.finish(&mut self.out);
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        let [m, s] = &mut self.out;
+        let [l, r] = &mut self.matched;
+        l.extend(m.iter().zip(s.iter()).map(|(m, s)| m + s));
+        r.extend(m.iter().zip(s.iter()).map(|(m, s)| m - s));
+        m.clear();
+        s.clear();
+    }
+
+    /// Moves the frames ready in both (at most `max`) into `raw` and
+    /// `matched`, cleared first; how many.
+    pub fn pop(&mut self, max: usize, raw: &mut [Vec<f32>; 2], matched: &mut [Vec<f32>; 2]) -> usize {
+        let n = self.matched[0].len().min(max);
+        for (src, dst) in
+            self.raw.iter_mut().chain(self.matched.iter_mut()).zip(raw.iter_mut().chain(matched.iter_mut()))
+        {
+            dst.clear();
+            dst.extend(src.drain(..n));
+        }
+        n
+    }
+}
+
+/// A centred moving average over `width` points, shortened at the ends.
+fn smooth(curve: &[f64], width: usize) -> Vec<f64> {
+    let h = width / 2;
+    (0..curve.len())
+        .map(|k| {
+            let window = &curve[k.saturating_sub(h)..(k + h + 1).min(curve.len())];
+            window.iter().sum::<f64>() / window.len() as f64
+        })
+        .collect()
+}
+
+/// The tonal distance between two long-term spectra: the RMS, in dB, of
+/// their difference over the 1/3-octave bands of [`SPAN_HZ`], with its mean
+/// (the level) taken out.
+pub fn distance_db(a: &spectrum::Spectrum, b: &spectrum::Spectrum) -> f64 {
+    let d: Vec<f64> = a
+        .centres_hz
+        .iter()
+        .zip(a.levels_db.iter().zip(&b.levels_db))
+        .filter(|(f, (x, y))| {
+            **f >= SPAN_HZ.0 * 0.99 && **f <= SPAN_HZ.1 * 1.01 && x.is_finite() && y.is_finite()
+        })
+        .map(|(_, (x, y))| x - y)
+        .collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    math::powf(d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / d.len() as f64, 0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic white noise (xorshift), ±0.25.
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32 * 0.5
+            })
+            .collect()
+    }
+
+    fn balance(l: &[f32], r: &[f32], fs: u32) -> Balance {
+        let mut b = BalanceStream::new(fs);
+        for (l, r) in l.chunks(4096).zip(r.chunks(4096)) {
+            b.feed(l, r);
+        }
+        b.finish()
+    }
+
+    const FULL: MatchSettings = MatchSettings { amount: 1.0, max_db: 12.0, smoothing_oct: 1.0 / 3.0 };
+
+    #[test]
+    fn the_correction_is_the_difference_of_the_balances() {
+        let fs = 44_100;
+        let (l, r) = (noise(fs as usize * 20, 1), noise(fs as usize * 20, 2));
+        // The reference: the same noise through y[n] = x[n] + 0.5 x[n−1],
+        // whose gain is |1 + 0.5 e^(−jω)| (+3.5 dB at DC, −6 dB at Nyquist).
+        let tilt = |x: &[f32]| -> Vec<f32> {
+            (0..x.len()).map(|i| x[i] + if i > 0 { 0.5 * x[i - 1] } else { 0.0 }).collect()
+        };
+        let (track, reference) = (balance(&l, &r, fs), balance(&tilt(&l), &tilt(&r), fs));
+        let c = Correction::design(&track, &reference, &FULL);
+        let want = |f: f64| {
+            let w = 2.0 * std::f64::consts::PI * f / fs as f64;
+            10.0 * ((1.0 + 0.5 * w.cos()).powi(2) + (0.5 * w.sin()).powi(2)).log10()
+        };
+        let g = grid();
+        let offset = span_mean(&g.iter().map(|&f| want(f)).collect::<Vec<_>>());
+        for (k, &f) in g.iter().enumerate().filter(|(_, f)| **f >= 100.0 && **f <= 12_000.0) {
+            let w = want(f) - offset;
+            assert!((c.mid_db[k] - w).abs() < 0.5, "mid at {f:.0} Hz: {:.2} dB, want {w:.2}", c.mid_db[k]);
+            assert!((c.side_db[k] - w).abs() < 0.5, "side at {f:.0} Hz: {:.2} dB, want {w:.2}", c.side_db[k]);
+        }
+        // Toward itself: nothing.
+        let none = Correction::design(&track, &track, &FULL);
+        assert!(none.mid_db.iter().chain(&none.side_db).all(|d| d.abs() < 1e-9));
+    }
+
+    #[test]
+    fn amount_scales_max_db_bounds_and_a_mono_side_is_left_alone() {
+        let fs = 44_100;
+        let l = noise(fs as usize * 10, 3);
+        let bright: Vec<f32> =
+            (0..l.len()).map(|i| l[i] - if i > 0 { 0.9 * l[i - 1] } else { 0.0 }).collect();
+        // Dual mono: no side at all.
+        let (track, reference) = (balance(&l, &l, fs), balance(&bright, &bright, fs));
+        let full = Correction::design(&track, &reference, &FULL);
+        let half = Correction::design(&track, &reference, &MatchSettings { amount: 0.5, ..FULL });
+        for (a, b) in full.mid_db.iter().zip(&half.mid_db).filter(|(a, _)| a.abs() < FULL.max_db) {
+            assert!((a / 2.0 - b).abs() < 1e-9, "{a} / 2 vs {b}");
+        }
+        let bounded = Correction::design(&track, &reference, &MatchSettings { max_db: 3.0, ..FULL });
+        assert!(bounded.mid_db.iter().all(|d| d.abs() <= 3.0));
+        assert!(bounded.mid_db.iter().any(|d| d.abs() == 3.0), "the bound is reached: the tilt is steeper");
+        assert!(full.side_db.iter().all(|d| d.abs() < 1e-9), "a mono side is not matched");
+    }
+
+    #[test]
+    fn the_match_eq_hands_back_the_input_beside_its_output_sample_for_sample() {
+        let fs = 8000;
+        let flat = Correction { mid_db: vec![0.0; GRID_POINTS], side_db: vec![0.0; GRID_POINTS] };
+        let lifted = Correction { mid_db: vec![0.0; GRID_POINTS], side_db: vec![6.0; GRID_POINTS] };
+        let (l, r) = (noise(5000, 7), noise(5000, 8));
+        for (c, side_gain) in [(&flat, 1.0), (&lifted, 10f32.powf(6.0 / 20.0))] {
+            let mut eq = MatchEq::new(c, fs);
+            let (mut raw, mut matched) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+            let (mut got_raw, mut got) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+            let mut take = |eq: &mut MatchEq| {
+                while eq.pop(333, &mut raw, &mut matched) > 0 {
+                    for k in 0..2 {
+                        got_raw[k].extend_from_slice(&raw[k]);
+                        got[k].extend_from_slice(&matched[k]);
+                    }
+                }
+            };
+            for (a, b) in l.chunks(1234).zip(r.chunks(1234)) {
+                eq.push(a, b);
+                take(&mut eq);
+            }
+            eq.finish();
+            take(&mut eq);
+            assert_eq!((got_raw[0].as_slice(), got_raw[1].as_slice()), (l.as_slice(), r.as_slice()));
+            // A flat curve passes the signal; +6 dB on the side lifts it so.
+            for i in 0..l.len() {
+                let (m, s) = (0.5 * (l[i] + r[i]), 0.5 * (l[i] - r[i]) * side_gain);
+                assert!(
+                    (got[0][i] - (m + s)).abs() < 1e-4 && (got[1][i] - (m - s)).abs() < 1e-4,
+                    "sample {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn distance_takes_the_level_out() {
+        let centres = spectrum::band_centres();
+        let flat = spectrum::Spectrum { centres_hz: centres.clone(), levels_db: vec![-20.0; centres.len()] };
+        let louder =
+            spectrum::Spectrum { centres_hz: centres.clone(), levels_db: vec![-14.0; centres.len()] };
+        assert_eq!(distance_db(&flat, &louder), 0.0);
+        // ±1 dB alternating over the bands of the span: 1 dB RMS.
+        let ripple = spectrum::Spectrum {
+            centres_hz: centres.clone(),
+            levels_db: (0..centres.len()).map(|k| if k % 2 == 0 { -19.0 } else { -21.0 }).collect(),
+        };
+        let d = distance_db(&flat, &ripple);
+        assert!((d - 1.0).abs() < 0.02, "{d}");
+    }
+}
