@@ -56,22 +56,37 @@ impl Balance {
     /// The weighted mean of balances (power mean, point by point): the
     /// album's own balance, each track weighted by its loudness and length.
     pub fn mean(balances: &[(&Balance, f64)]) -> Balance {
-        let total: f64 = balances.iter().map(|b| b.1).sum();
-        let mean = |pick: fn(&Balance) -> &Vec<f64>| -> Vec<f64> {
-            (0..GRID_POINTS)
-                .map(|k| {
-                    let p: f64 =
-                        balances.iter().map(|(b, w)| w * math::powf(10.0, pick(b)[k] / 10.0)).sum::<f64>();
-                    10.0 * math::log10(p / total)
-                })
-                .collect()
+        let curves = |pick: fn(&Balance) -> &Vec<f64>| -> Vec<(&[f64], f64)> {
+            balances.iter().map(|(b, w)| (pick(b).as_slice(), *w)).collect()
         };
-        let (mid, side) = (mean(|b| &b.mid_db), mean(|b| &b.side_db));
+        let (mid, side) = (power_mean(&curves(|b| &b.mid_db)), power_mean(&curves(|b| &b.side_db)));
         let level = span_mean(&mid);
         Balance {
             mid_db: mid.iter().map(|v| v - level).collect(),
             side_db: side.iter().map(|v| v - level).collect(),
         }
+    }
+}
+
+/// The weighted power mean of dB curves, point by point (equal weights
+/// when they are all zero).
+fn power_mean(curves: &[(&[f64], f64)]) -> Vec<f64> {
+    let total: f64 = curves.iter().map(|c| c.1).sum();
+    let weight = |w: f64| if total > 0.0 { w / total } else { 1.0 / curves.len() as f64 };
+    (0..curves.first().map_or(0, |c| c.0.len()))
+        .map(|k| {
+            let p: f64 = curves.iter().map(|(c, w)| weight(*w) * math::powf(10.0, c[k] / 10.0)).sum();
+            10.0 * math::log10(p)
+        })
+        .collect()
+}
+
+/// The weighted power mean of long-term spectra: the album's own.
+pub fn mean_spectrum(spectra: &[(&spectrum::Spectrum, f64)]) -> spectrum::Spectrum {
+    let curves: Vec<(&[f64], f64)> = spectra.iter().map(|(s, w)| (s.levels_db.as_slice(), *w)).collect();
+    spectrum::Spectrum {
+        centres_hz: spectra.first().map_or_else(spectrum::band_centres, |s| s.0.centres_hz.clone()),
+        levels_db: power_mean(&curves),
     }
 }
 

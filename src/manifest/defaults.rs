@@ -28,3 +28,9 @@ pub const GAP_S: f64 = 2.0;
 /// it is kept before and after the music (ms).
 pub const TRIM_THRESHOLD_DB: f64 = -60.0;
 pub const TRIM_KEEP_MS: f64 = 10.0;
+
+/// `chain.match`: the whole difference, within 6 dB, smoothed over a third
+/// of an octave.
+pub const MATCH_AMOUNT: f64 = 1.0;
+pub const MATCH_MAX_DB: f64 = 6.0;
+pub const MATCH_SMOOTHING_OCT: f64 = 1.0 / 3.0;

@@ -61,11 +61,14 @@ pub const GAP: Limit = limit("sequence.gap_s", "the gap", 0.0, 60.0);
 pub const TRIM_THRESHOLD: Limit = limit("sequence.trim.threshold_db", "the trim threshold", -120.0, -20.0);
 pub const TRIM_KEEP: Limit = limit("sequence.trim.keep_ms", "the silence kept at a trim", 0.0, 1000.0);
 pub const EDIT_POINT: Limit = limit("tracks[].start_s, end_s", "an edit point", 0.0, 86400.0);
+pub const MATCH_AMOUNT: Limit = limit("chain.match.amount", "the match amount", 0.0, 1.0);
+pub const MATCH_MAX: Limit = limit("chain.match.max_db", "the largest match correction", 0.5, 12.0);
+pub const MATCH_SMOOTHING: Limit = limit("chain.match.smoothing_oct", "the match smoothing", 0.1, 3.0);
 pub const FADE: Limit = limit("tracks[].fade_in_ms, fade_out_ms", "a fade", 0.0, 600000.0);
 
 /// Every limit, in manifest order: the README's table of ranges is made
 /// from it (a test keeps the two in step).
-pub const ALL: [&Limit; 31] = [
+pub const ALL: [&Limit; 34] = [
     &LOUDNESS,
     &TRUE_PEAK,
     &MAX_GAIN,
@@ -88,6 +91,9 @@ pub const ALL: [&Limit; 31] = [
     &HOLD,
     &BUDGET_SUSTAINED,
     &BUDGET_PEAK,
+    &MATCH_AMOUNT,
+    &MATCH_MAX,
+    &MATCH_SMOOTHING,
     &STEM_GAIN,
     &STEM_PAN,
     &OFFSET,

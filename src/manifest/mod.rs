@@ -74,6 +74,26 @@ pub struct Track {
     pub gap_s: f64,
     /// The manifest line the track is written on, for CI annotations.
     pub line: usize,
+    /// `chain.match`: the balance the track is pulled toward, and how far.
+    pub tonal_match: Option<TonalMatch>,
+}
+
+/// A tonal match: the reference and the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TonalMatch {
+    pub reference: MatchReference,
+    pub settings: crate::dsp::tonal::MatchSettings,
+    /// The key it was set at (`chain.match` or `tracks[i].chain.match`).
+    pub key: String,
+}
+
+/// What a track is matched to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MatchReference {
+    /// The album's own balance: its tracks' mean, weighted by energy.
+    Album,
+    /// A reference track.
+    File(PathBuf),
 }
 
 /// How a track is topped, tailed and faded, in seconds of its premaster
@@ -240,6 +260,20 @@ fn missing_inputs(path: &Path, text: &str, album: &Album) -> Result<(), Error> {
         for (key, file) in files.into_iter().filter(|(_, f)| !f.exists()) {
             let shown = file.strip_prefix(&album.root).unwrap_or(file).display().to_string();
             missing.push(src.error(&key, format!("no such file: {shown} (track {}, {})", t.number, t.title)));
+        }
+    }
+    // A match reference, once per key that names it.
+    let mut named = std::collections::BTreeSet::new();
+    for m in album.tracks.iter().filter_map(|t| t.tonal_match.as_ref()) {
+        if let MatchReference::File(file) = &m.reference
+            && !file.exists()
+            && named.insert(m.key.as_str())
+        {
+            let shown = file.strip_prefix(&album.root).unwrap_or(file).display().to_string();
+            missing.push(src.error(
+                &format!("{}.reference", m.key),
+                format!("no such file: {shown} (the match reference)"),
+            ));
         }
     }
     match missing.len() {

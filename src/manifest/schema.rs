@@ -164,6 +164,24 @@ pub struct RawChain {
     pub width: Option<f64>,
     pub mono_below_hz: Option<f64>,
     pub limiter: Option<RawLimiter>,
+    /// Tonal match: the track's balance pulled toward a reference's.
+    #[serde(rename = "match")]
+    pub tonal_match: Option<RawMatch>,
+}
+
+/// `chain.match`: toward which balance, and how far.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMatch {
+    /// A reference track (a path, relative to the manifest), or `album`:
+    /// the album's own mean balance.
+    pub reference: String,
+    /// 0 (nothing) to 1 (the whole difference).
+    pub amount: Option<f64>,
+    /// No band moves more than this, dB.
+    pub max_db: Option<f64>,
+    /// How broad the correction's smallest feature is, octaves.
+    pub smoothing_oct: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -375,6 +393,7 @@ impl RawChain {
             },
             width: or(&self.width, &base.width),
             mono_below_hz: or(&self.mono_below_hz, &base.mono_below_hz),
+            tonal_match: or(&self.tonal_match, &base.tonal_match),
             limiter: match (&self.limiter, &base.limiter) {
                 (Some(o), Some(b)) => Some(RawLimiter {
                     lookahead_ms: or(&o.lookahead_ms, &b.lookahead_ms),

@@ -12,6 +12,7 @@ use crate::audio::stems::StemFacts;
 use crate::dsp::loudness::{BlockEnergies, Measurement};
 use crate::dsp::spectrum::Spectrum;
 use crate::dsp::survey::Survey;
+use crate::dsp::tonal::{Correction, MatchEq};
 use crate::error::{Error, Result};
 use crate::manifest::{Album, Track, TrackSource};
 use crate::progress::Progress;
@@ -22,6 +23,9 @@ use super::commit::Staging;
 use super::display_path;
 use super::edit::{self, Edited};
 use super::schedule::{input_bytes, longest_first, pool};
+
+/// The most frames a matched track hands phase 1 at once.
+const MATCH_BLOCK: usize = 8192;
 
 /// A premaster as analyzed in phase 1.
 pub struct Analysis {
@@ -99,31 +103,37 @@ fn analyze_track(
     th: &Thresholds,
     mut source: Source,
     edited: Option<Edited>,
-    mut prepare: Option<&mut render::Prepare>,
+    prepare: Option<(&mut render::Prepare, Option<&Correction>)>,
 ) -> Result<Analysis> {
     let input = track.inputs()[0];
     let rate = source.format().sample_rate;
     let mut survey = Survey::new(2, rate, th.min_clip_run());
     let audio_error = |e: Error| Error::audio(display_path(album, input), e.to_string());
-    let (mut block, mut post) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
-    while source.read(&mut block)? > 0 {
-        let raw = [block[0].as_slice(), block[1].as_slice()];
+    let (mut prepare, mut matcher) = match prepare {
+        Some((p, eq)) => (Some(p), eq.map(|c| MatchEq::new(c, rate))),
+        None => (None, None),
+    };
+    let mut post = [Vec::new(), Vec::new()];
+    // One block of the premaster, and of what the chain starts from (the
+    // premaster, or the match EQ's output beside it, sample for sample).
+    let mut feed = |raw: [&[f32]; 2], start: [&[f32]; 2]| -> Result<()> {
         match prepare.as_mut() {
-            None => survey.feed(&raw).map_err(audio_error)?,
+            None => survey.feed(&raw).map_err(audio_error),
             Some(p) => {
                 // The chain's pre-gain stages on a copy; both signals' block
                 // energies in one loop.
-                for (q, b) in post.iter_mut().zip(raw) {
+                for (q, b) in post.iter_mut().zip(start) {
                     q.clear();
                     q.extend_from_slice(b);
                 }
                 let [l, r] = &mut post;
                 p.stage(l, r);
                 survey.feed_beside(raw, p.energies(), [l, r]).map_err(audio_error)?;
-                p.spill(l, r)?;
+                p.spill(l, r)
             }
         }
-    }
+    };
+    each_block(&mut source, matcher.as_mut(), &mut feed)?;
     let format = source.format().clone();
     let stems = source.finish();
     let found = survey.finish().map_err(|e| Error::audio(display_path(album, input), e.to_string()))?;
@@ -149,6 +159,40 @@ fn analyze_track(
     })
 }
 
+/// Reads `source` to its end, handing `feed` each block of the premaster
+/// and, beside it, what the chain starts from: the same block, or with a
+/// match EQ its output, sample-aligned.
+fn each_block(
+    source: &mut Source,
+    mut matcher: Option<&mut MatchEq>,
+    feed: &mut impl FnMut([&[f32]; 2], [&[f32]; 2]) -> Result<()>,
+) -> Result<()> {
+    let (mut block, mut raw, mut matched) =
+        ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    loop {
+        let ended = source.read(&mut block)? == 0;
+        let Some(m) = matcher.as_mut() else {
+            if ended {
+                return Ok(());
+            }
+            let b = [block[0].as_slice(), block[1].as_slice()];
+            feed(b, b)?;
+            continue;
+        };
+        if ended {
+            m.finish();
+        } else {
+            m.push(&block[0], &block[1]);
+        }
+        while m.pop(MATCH_BLOCK, &mut raw, &mut matched) > 0 {
+            feed([&raw[0], &raw[1]], [&matched[0], &matched[1]])?;
+        }
+        if ended {
+            return Ok(());
+        }
+    }
+}
+
 /// Phase 1 for one programme (tracks joined without a gap; most are one
 /// track): each track analyzed in turn and, with `staging`, all of them
 /// prepared for the render as one continuous stream.
@@ -156,7 +200,7 @@ fn analyze_programme(
     album: &Album,
     tracks: Range<usize>,
     th: &Thresholds,
-    staging: Option<&Staging>,
+    staging: Option<(&Staging, &[Option<&Correction>])>,
 ) -> Result<(Vec<Analysis>, Option<Preparation>)> {
     let first = &album.tracks[tracks.start];
     let mut prepare: Option<(render::Prepare, ScratchDir)> = None;
@@ -180,7 +224,7 @@ fn analyze_programme(
                 }
                 p.end_of_track();
             }
-            (None, Some(staging)) => {
+            (None, Some((staging, _))) => {
                 let scratch = ScratchDir::create(staging, first)?;
                 prepare = Some((
                     render::Prepare::new(&first.chain, rate, &album.deliverables, &scratch.0)?,
@@ -189,7 +233,9 @@ fn analyze_programme(
             }
             (None, None) => {}
         }
-        analyses.push(analyze_track(album, track, th, source, edited, prepare.as_mut().map(|(p, _)| p))?);
+        let eq = staging.and_then(|(_, eqs)| eqs[i]);
+        let prepare = prepare.as_mut().map(|(p, _)| p);
+        analyses.push(analyze_track(album, track, th, source, edited, prepare.map(|p| (p, eq)))?);
     }
     let prepared = match prepare {
         Some((p, scratch)) => Some(Preparation { prepared: p.finish()?, scratch }),
@@ -210,7 +256,7 @@ pub(super) fn analyze_into(
     album: &Album,
     jobs: usize,
     progress: &Progress,
-    staging: Option<&Staging>,
+    staging: Option<(&Staging, &[Option<&Correction>])>,
 ) -> Result<(Vec<Analysis>, Vec<Preparation>)> {
     let th = &album.qc.thresholds;
     let programmes = album.programmes();

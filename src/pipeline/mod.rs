@@ -28,6 +28,7 @@ mod report;
 mod schedule;
 mod sequence;
 mod tags;
+mod tonal;
 
 use std::path::{Path, PathBuf};
 
@@ -68,14 +69,16 @@ pub fn master(album: &Album, opts: &MasterOptions, progress: &Progress) -> Resul
     let paths = preflight::output_paths(album);
     preflight(album, &out, &opts.reports)?;
     let staging = commit::Staging::begin(&out)?;
-    let (analyses, preparations) = analyze::analyze_into(album, opts.jobs, progress, Some(&staging))?;
-    image::check_rates(album, &analyses.iter().map(|a| a.format.sample_rate).collect::<Vec<_>>())?;
     let pool = schedule::pool(opts.jobs)?;
+    let matches = tonal::plan(album, &pool, progress)?;
+    let eqs: Vec<_> = matches.iter().map(|m| m.as_ref().map(|m| &m.correction)).collect();
+    let (analyses, preparations) = analyze::analyze_into(album, opts.jobs, progress, Some((&staging, &eqs)))?;
+    image::check_rates(album, &analyses.iter().map(|a| a.format.sample_rate).collect::<Vec<_>>())?;
     let (mastered, plan) =
         album::master_album(album, &analyses, &preparations, &paths, &staging, &pool, progress)?;
     drop(preparations); // the scratch spills go before the images are made
     let images = image::write_images(album, &paths, &staging)?;
-    let mut report = report::build(album, &paths, &analyses, &mastered, &plan, &images)?;
+    let mut report = report::build(album, &paths, &analyses, &mastered, &plan, &images, &matches)?;
     tags::tag_all(album, &staging, &paths, &mut report)?;
     let mut files: Vec<PathBuf> = paths.into_iter().flatten().collect();
     files.extend(images.into_iter().flat_map(|i| [i.path, i.cue_path]));

@@ -9,10 +9,12 @@ use super::display_path;
 use super::image::Image;
 use super::master::Mastered;
 use super::sequence;
+use super::tonal::TrackMatch;
 use crate::audio::mp3::Mp3Mode;
 use crate::audio::stems::StemFacts;
 use crate::dsp::dither::DitherKind;
 use crate::dsp::loudness::BlockEnergies;
+use crate::dsp::tonal;
 use crate::error::Result;
 use crate::manifest::{Album, AlbumAnchor, Container, Mode, SampleFormat, Track};
 use crate::qc::album::HeldBackFacts;
@@ -27,7 +29,7 @@ fn album_checks(
     mastered: &[Mastered],
     plan: &AlbumPlan,
     deliverables: &[DeliverableReport],
-    spread: &qc::album::Spread,
+    spreads: &Spreads,
     images: &[Image],
 ) -> Vec<Check> {
     let th = &album.qc.thresholds;
@@ -37,10 +39,36 @@ fn album_checks(
     if album.target.mode == Mode::Album {
         checks.extend(album_loudness_checks(album, analyses, mastered, plan, deliverables, th));
     }
-    checks.push(qc::album::spread(spread, album.target.mode == Mode::Album, th));
+    checks.push(qc::album::spread(&spreads.loudness, album.target.mode == Mode::Album, th));
+    checks.push(qc::album::tonal_spread(spreads.tonal_db, spreads.tonal_worst, th));
     checks.extend(sequence::red_book(album, images));
     qc::apply_fail_on(&mut checks, &album.qc.fail_on);
     checks
+}
+
+/// How far apart the album's masters sit: in loudness (offsets taken out),
+/// and in tonal balance (the mean distance, and the track furthest).
+struct Spreads {
+    loudness: qc::album::Spread,
+    tonal_db: f64,
+    tonal_worst: (usize, f64),
+}
+
+/// The album's tonal spread: each master's tonal distance to the masters'
+/// mean spectrum (weighted by their energy in it), averaged; and the track
+/// furthest from it.
+fn tonal_spread(mastered: &[Mastered]) -> (f64, (usize, f64)) {
+    let power = |s: &crate::dsp::spectrum::Spectrum| -> f64 {
+        s.levels_db.iter().filter(|l| l.is_finite()).map(|l| 10f64.powf(l / 10.0)).sum()
+    };
+    let weighted: Vec<_> = mastered
+        .iter()
+        .map(|m| (&m.spectrum, power(&m.spectrum) * m.outputs[0].measurement.duration_s))
+        .collect();
+    let own = tonal::mean_spectrum(&weighted);
+    let d: Vec<f64> = mastered.iter().map(|m| tonal::distance_db(&m.spectrum, &own)).collect();
+    let worst = d.iter().cloned().enumerate().fold((0, 0.0), |w, x| if x.1 > w.1 { x } else { w });
+    (d.iter().sum::<f64>() / d.len().max(1) as f64, worst)
 }
 
 /// The report of a run, from what the phases handed on.
@@ -51,6 +79,7 @@ pub(super) fn build(
     mastered: &[Mastered],
     plan: &AlbumPlan,
     images: &[Image],
+    matches: &[Option<TrackMatch>],
 ) -> Result<Report> {
     let album_gain = (album.target.mode == Mode::Album).then_some(plan.gain_db);
     let tracks: Vec<TrackReport> = album
@@ -59,7 +88,10 @@ pub(super) fn build(
         .zip(analyses)
         .zip(mastered)
         .zip(paths)
-        .map(|(((track, an), m), tpaths)| track_report(album, track, an, m, tpaths, album_gain))
+        .zip(matches)
+        .map(|((((track, an), m), tpaths), tm)| {
+            track_report(album, track, an, m, tpaths, album_gain, tm.as_ref())
+        })
         .collect();
 
     let deliverables = deliverable_reports(album, mastered)?;
@@ -70,7 +102,9 @@ pub(super) fn build(
         &tracks.iter().map(|t| t.master.integrated_lufs).collect::<Vec<_>>(),
         &album.tracks.iter().map(|t| t.offset_lu).collect::<Vec<_>>(),
     );
-    let album_checks = album_checks(album, analyses, mastered, plan, &deliverables, &spread, images);
+    let (tonal_db, tonal_worst) = tonal_spread(mastered);
+    let spreads = Spreads { loudness: spread, tonal_db, tonal_worst };
+    let album_checks = album_checks(album, analyses, mastered, plan, &deliverables, &spreads, images);
 
     let is_album = album.target.mode == Mode::Album;
     let mut report = Report {
@@ -87,7 +121,8 @@ pub(super) fn build(
             integrated_lufs: album_lufs,
             lra_lu: album_lra,
             true_peak_dbtp: deliverables.iter().map(|d| d.true_peak_dbtp).fold(f64::NEG_INFINITY, f64::max),
-            loudness_spread_lu: spread.lu,
+            loudness_spread_lu: spreads.loudness.lu,
+            tonal_spread_db: spreads.tonal_db,
             premaster_integrated_lufs: plan.pooled_premaster_lufs,
             album_anchor: is_album.then_some(album.target.album_anchor),
             album_gain_db: album_gain,
@@ -160,6 +195,7 @@ fn track_report(
     m: &Mastered,
     paths: &[PathBuf],
     album_gain: Option<f64>,
+    matched: Option<&TrackMatch>,
 ) -> TrackReport {
     let primary = &m.outputs[0].measurement;
     let pm = &an.measurement;
@@ -173,6 +209,17 @@ fn track_report(
         outputs: output_reports(album, m, paths),
         checks: track_checks(album, track, an, m),
         chain: track.chain.clone(),
+        tonal: matched.map(|tm| TonalReport {
+            reference: tm.reference_name.clone(),
+            amount: tm.settings.amount,
+            max_db: tm.settings.max_db,
+            smoothing_oct: tm.settings.smoothing_oct,
+            distance_before_db: tonal::distance_db(&an.spectrum, &tm.reference),
+            distance_after_db: tonal::distance_db(&m.spectrum, &tm.reference),
+            correction_hz: tonal::grid(),
+            correction_mid_db: tm.correction.mid_db.clone(),
+            correction_side_db: tm.correction.side_db.clone(),
+        }),
         stems: an.stems.as_ref().map(|facts| facts.iter().map(|f| stem_report(album, f)).collect()),
         plots: TrackPlots {
             premaster_short_term_lufs: pm.short_term_lufs.clone(),
@@ -180,6 +227,7 @@ fn track_report(
             limiter_gain_reduction_db: lim.gain_reduction_db.clone(),
             premaster_spectrum: an.spectrum.clone(),
             master_spectrum: m.spectrum.clone(),
+            reference_spectrum: matched.map(|tm| tm.reference.clone()),
         },
     }
 }

@@ -125,6 +125,30 @@ pub fn spread(s: &Spread, album_mode: bool, th: &Thresholds) -> Check {
     }
 }
 
+/// `album.tonal_spread`: the masters' mean tonal distance to the album's
+/// own balance, dB; `worst` the track (from 0) furthest from it, and how far.
+pub fn tonal_spread(spread_db: f64, worst: (usize, f64), th: &Thresholds) -> Check {
+    let max = th.get(T::TonalSpreadMaxDb);
+    if spread_db > max {
+        CheckId::AlbumTonalSpread.found(
+            format!(
+                "the tracks sit {spread_db:.1} dB on average from the album's own tonal balance (track {} the furthest, {:.1} dB); `chain.match: {{reference: album}}` pulls them together",
+                worst.0 + 1,
+                worst.1
+            ),
+            spread_db,
+            Some(max),
+        )
+    } else {
+        CheckId::AlbumTonalSpread.found_as(
+            Severity::Info,
+            format!("the tracks sit {spread_db:.1} dB on average from the album's own tonal balance"),
+            spread_db,
+            Some(max),
+        )
+    }
+}
+
 /// The Red Book's limits on a CD: tracks, the shortest track, the whole disc.
 pub const RED_BOOK_MAX_TRACKS: usize = 99;
 pub const RED_BOOK_MIN_TRACK_S: f64 = 4.0;

@@ -30,6 +30,7 @@ pub enum CheckId {
     AlbumSampleRateMix,
     AlbumLoudness,
     AlbumLoudnessSpread,
+    AlbumTonalSpread,
     AlbumRedBook,
 }
 
@@ -38,7 +39,7 @@ use Severity::{Fail, Info, Warn};
 
 /// Id, usual severity (a check may report another: a miss that has a
 /// reason is a warning), and what the check looks at.
-const TABLE: [(CheckId, &str, Severity, &str); 23] = [
+const TABLE: [(CheckId, &str, Severity, &str); 24] = [
     (
         PremasterSampleRate,
         "premaster.sample_rate",
@@ -116,6 +117,12 @@ const TABLE: [(CheckId, &str, Severity, &str); 23] = [
         "album mode: the album's loudness against the target (warns when a track held it back)",
     ),
     (AlbumLoudnessSpread, "album.loudness_spread", Warn, "how far apart the masters sit, offsets removed"),
+    (
+        AlbumTonalSpread,
+        "album.tonal_spread",
+        Warn,
+        "how far the masters' tonal balances sit, on average, from the album's own",
+    ),
     (
         AlbumRedBook,
         "album.red_book",

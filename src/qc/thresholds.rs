@@ -20,6 +20,7 @@ pub enum Threshold {
     DynamicsMaxLraLossLu,
     DynamicsMaxLimitingDb,
     SpreadMaxLu,
+    TonalSpreadMaxDb,
 }
 
 use Threshold::*;
@@ -39,7 +40,7 @@ const fn row(threshold: Threshold, key: &'static str, default: f64, lo: f64, hi:
     Row { threshold, key, default, lo, hi, whole }
 }
 
-const COUNT: usize = 14;
+const COUNT: usize = 15;
 
 const TABLE: [Row; COUNT] = [
     row(SampleRateMinHz, "premaster.sample_rate.min_hz", 44100.0, 8000.0, 384000.0, true),
@@ -56,6 +57,7 @@ const TABLE: [Row; COUNT] = [
     row(DynamicsMaxLraLossLu, "master.dynamics.max_lra_loss_lu", 2.0, 0.0, 40.0, false),
     row(DynamicsMaxLimitingDb, "master.dynamics.max_limiting_db", 6.0, 0.0, 40.0, false),
     row(SpreadMaxLu, "album.loudness_spread.max_lu", 6.0, 0.0, 40.0, false),
+    row(TonalSpreadMaxDb, "album.tonal_spread.max_db", 3.0, 0.0, 30.0, false),
 ];
 
 impl Threshold {

@@ -102,6 +102,9 @@ pub struct AlbumReport {
     pub true_peak_dbtp: f64,
     /// Largest minus smallest track loudness, offsets removed.
     pub loudness_spread_lu: f64,
+    /// The tracks' mean tonal distance to the album's own balance (the
+    /// masters' mean long-term spectrum), dB.
+    pub tonal_spread_db: f64,
     pub premaster_integrated_lufs: f64,
     /// Album mode: what the album gain puts on the target (`pooled` or `loudest`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -186,6 +189,8 @@ pub struct TrackReport {
     /// The chain it was mastered with, every key merged and defaulted, as
     /// the manifest writes it.
     pub chain: crate::dsp::chain::Chain,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tonal: Option<TonalReport>,
     /// For a stems track, each stem's settings and what it brings to the mix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stems: Option<Vec<StemReport>>,
@@ -204,6 +209,28 @@ pub struct TrackPlots {
     pub limiter_gain_reduction_db: Series,
     pub premaster_spectrum: Spectrum,
     pub master_spectrum: Spectrum,
+    /// A matched track's reference.
+    pub reference_spectrum: Option<Spectrum>,
+}
+
+/// `chain.match` on a track: the reference, the tonal distance to it
+/// before and after, and the correction the match EQ made.
+#[derive(Debug, Clone, Serialize)]
+pub struct TonalReport {
+    /// Its path (relative to the manifest), or `album`.
+    pub reference: String,
+    pub amount: f64,
+    pub max_db: f64,
+    pub smoothing_oct: f64,
+    /// The premaster's and the master's tonal distance to the reference:
+    /// the RMS, in dB, of the 1/3-octave band differences from 31.5 Hz to
+    /// 16 kHz, their mean taken out.
+    pub distance_before_db: f64,
+    pub distance_after_db: f64,
+    /// The correction on its grid (Hz), mid and side, dB.
+    pub correction_hz: Vec<f64>,
+    pub correction_mid_db: Vec<f64>,
+    pub correction_side_db: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -275,3 +275,11 @@ pub fn chain_stages(chain: &crate::dsp::chain::Chain, ceiling_dbtp: f64) -> Vec<
     ));
     stages
 }
+
+/// The match EQ's settings in words, the first stage of a matched chain.
+pub fn match_stage(m: &super::TonalReport) -> String {
+    format!(
+        "match EQ: toward {}, amount {:.2}, within ±{:.1} dB, smoothed over {:.2} octave (linear phase, mid and side)",
+        m.reference, m.amount, m.max_db, m.smoothing_oct
+    )
+}

@@ -18,3 +18,4 @@ mod reliability;
 mod report;
 mod sequence;
 mod stems;
+mod tonal;

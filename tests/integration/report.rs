@@ -54,6 +54,7 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
             }
             TrackReport {
                 chain,
+                tonal: None,
                 index: i,
                 title: if i == 1 { "Night Drive | Edit".into() } else { format!("Track <{i}> & Co") },
                 kind: if stems { "stems" } else { "mix" },
@@ -138,6 +139,7 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
                         .into(),
                     premaster_spectrum: spectrum(3.0, -25.0),
                     master_spectrum: spectrum(3.0, -19.0),
+                    reference_spectrum: None,
                 },
             }
         })
@@ -156,6 +158,7 @@ fn fixture(tracks: usize, seconds: f64) -> Report {
             integrated_lufs: -14.01,
             lra_lu: 8.3,
             true_peak_dbtp: -0.92,
+            tonal_spread_db: 1.25,
             loudness_spread_lu: 0.4,
             premaster_integrated_lufs: -21.2,
             album_anchor: Some(lathe::manifest::AlbumAnchor::Pooled),

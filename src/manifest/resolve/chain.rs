@@ -7,10 +7,12 @@ use crate::dsp::compressor::CompressorSettings;
 use crate::dsp::eq::Band;
 use crate::dsp::limiter::Budget;
 use crate::dsp::stereo::WidthSettings;
+use crate::dsp::tonal::MatchSettings;
 use crate::error::ManifestError;
+use crate::manifest::defaults;
 use crate::manifest::limits::{self as lim};
-use crate::manifest::schema::{RawBand, RawChain, RawCompressor, RawLimiter};
-use crate::manifest::{Chain, Limiter};
+use crate::manifest::schema::{RawBand, RawChain, RawCompressor, RawLimiter, RawMatch};
+use crate::manifest::{Chain, Limiter, MatchReference, TonalMatch};
 
 impl RawChain {
     /// The DSP's default chain, as keys a preset or manifest merges over.
@@ -34,6 +36,34 @@ impl RawChain {
 }
 
 impl Resolver<'_> {
+    pub(super) fn tonal_match(&self, chain_path: &str, raw: &RawMatch) -> Result<TonalMatch, ManifestError> {
+        let key = format!("{chain_path}.match");
+        let p = |k: &str| format!("{key}.{k}");
+        let reference = match raw.reference.trim() {
+            "" => return Err(self.src.error(&p("reference"), "give a reference track's path, or `album`")),
+            "album" => MatchReference::Album,
+            path => MatchReference::File(self.root.join(path)),
+        };
+        let settings = MatchSettings {
+            amount: self.within(
+                &lim::MATCH_AMOUNT,
+                &p("amount"),
+                raw.amount.unwrap_or(defaults::MATCH_AMOUNT),
+            )?,
+            max_db: self.within(
+                &lim::MATCH_MAX,
+                &p("max_db"),
+                raw.max_db.unwrap_or(defaults::MATCH_MAX_DB),
+            )?,
+            smoothing_oct: self.within(
+                &lim::MATCH_SMOOTHING,
+                &p("smoothing_oct"),
+                raw.smoothing_oct.unwrap_or(defaults::MATCH_SMOOTHING_OCT),
+            )?,
+        };
+        Ok(TonalMatch { reference, settings, key })
+    }
+
     pub(super) fn bands(&self, path: &str, raw: &[RawBand]) -> Result<Vec<Band>, ManifestError> {
         let default_q = Chain::default().eq[0].q;
         raw.iter()

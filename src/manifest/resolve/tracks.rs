@@ -74,6 +74,7 @@ impl Resolver<'_> {
             source,
             offset_lu: self.within(&lim::OFFSET, &p("offset_lu"), t.offset_lu.unwrap_or(0.0))?,
             chain: self.chain(&chain_path, &merged)?,
+            tonal_match: merged.tonal_match.as_ref().map(|m| self.tonal_match(&chain_path, m)).transpose()?,
             meta: self.track_meta(i, t)?,
             edit: self.edit(i, t, sequence)?,
             line: self.src.line(&format!("tracks[{i}]")),
@@ -93,6 +94,15 @@ impl Resolver<'_> {
             let (a, b) = (&pair[0], &pair[1]);
             if b.gap_s != 0.0 {
                 continue;
+            }
+            if let Some(m) = a.tonal_match.as_ref().or(b.tonal_match.as_ref()) {
+                return Err(self.src.error(
+                    &m.key,
+                    format!(
+                        "track {} runs into track {} without a gap, and a tonal match is not made across a join yet: give the track a gap, or match the tracks before joining them",
+                        b.number, a.number
+                    ),
+                ));
             }
             let differs = if a.chain != b.chain {
                 "chain"

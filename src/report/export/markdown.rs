@@ -55,7 +55,7 @@ fn header(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
         "{} mode{}, target {:.1} LUFS, ceiling {:.1} dBTP. The album measures **{} LUFS** and **{} dBTP**, \
-             LRA {} LU, track spread {:.1} LU with offsets taken out (premasters: {} LUFS).\n",
+             LRA {} LU, track spread {:.1} LU with offsets taken out, tonal spread {:.1} dB (premasters: {} LUFS).\n",
         match a.mode {
             crate::manifest::Mode::Album => "Album",
             crate::manifest::Mode::Track => "Track",
@@ -67,6 +67,7 @@ fn header(s: &mut String, r: &Report) {
         num(a.true_peak_dbtp, 2),
         num(a.lra_lu, 1),
         a.loudness_spread_lu,
+        a.tonal_spread_db,
         num(a.premaster_integrated_lufs, 2),
     );
 }
@@ -113,6 +114,20 @@ fn chains(s: &mut String, r: &Report) {
         }
     }
     s.push_str("\n## Chain\n");
+    let matched: Vec<_> = r.tracks.iter().filter_map(|t| t.tonal.as_ref().map(|m| (t, m))).collect();
+    if !matched.is_empty() {
+        s.push_str("\n| # | Match EQ | Tonal distance before → after dB |\n|--:|:--|--:|\n");
+        for (t, m) in matched {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.1} → {:.1} |",
+                t.index,
+                cell(&crate::report::text::match_stage(m)),
+                m.distance_before_db,
+                m.distance_after_db
+            );
+        }
+    }
     for (chain, tracks) in groups {
         let whom = if tracks.len() == r.tracks.len() {
             "Every track".to_string()

@@ -154,6 +154,9 @@ pub(super) fn track_charts(s: &mut String, t: &TrackReport) {
     };
     s.push_str(&chart.to_svg());
     s.push_str(&spectrum_chart(t).to_svg());
+    if let Some(c) = correction_chart(t) {
+        s.push_str(&c.to_svg());
+    }
 }
 
 /// The long-term spectra of the premaster and the master at matched loudness.
@@ -163,8 +166,30 @@ fn spectrum_chart(t: &TrackReport) -> Chart {
         normalized_bands(&p.premaster_spectrum, t.premaster.integrated_lufs),
         normalized_bands(&p.master_spectrum, t.master.integrated_lufs),
     );
+    // A match's reference, level with the master over the span a
+    // distance is taken on.
+    let reference = p.reference_spectrum.as_ref().map(|r| {
+        let mean = |b: &[(f64, f64)]| {
+            let v: Vec<f64> = b
+                .iter()
+                .filter(|(f, l)| *f >= 31.0 && *f <= 16_500.0 && l.is_finite())
+                .map(|p| p.1)
+                .collect();
+            v.iter().sum::<f64>() / v.len().max(1) as f64
+        };
+        let raw = normalized_bands(r, 0.0);
+        let shift = mean(&master) - mean(&raw);
+        raw.into_iter().map(|(f, l)| (f, l + shift)).collect::<Vec<_>>()
+    });
     let hi = pre.iter().chain(&master).map(|p| p.1).filter(|v| v.is_finite()).fold(-48.0, f64::max);
     let top = (hi / 6.0).ceil() * 6.0;
+    let mut marks =
+        vec![Mark::Line { class: "pre", points: pre }, Mark::Line { class: "master", points: master }];
+    let mut legend = vec![("pre", "premaster".into()), ("master", "master".into())];
+    if let (Some(points), Some(tonal)) = (reference, &t.tonal) {
+        marks.push(Mark::Line { class: "reference", points });
+        legend.push(("reference", format!("reference ({})", tonal.reference)));
+    }
     Chart {
         kind: "spectrum",
         title: format!(
@@ -173,9 +198,32 @@ fn spectrum_chart(t: &TrackReport) -> Chart {
         ),
         x: Axis::frequency(),
         y: Axis::linear(top - 60.0, top, 5, "band level re. loudness (dB)", |v| format!("{v:.0}")),
-        marks: vec![Mark::Line { class: "pre", points: pre }, Mark::Line { class: "master", points: master }],
-        legend: vec![("pre", "premaster".into()), ("master", "master".into())],
+        marks,
+        legend,
     }
+}
+
+/// A matched track's correction, mid and side, as the match EQ applied it.
+pub(super) fn correction_chart(t: &TrackReport) -> Option<Chart> {
+    let tonal = t.tonal.as_ref()?;
+    let curve = |c: &[f64]| -> Vec<(f64, f64)> {
+        tonal.correction_hz.iter().cloned().zip(c.iter().cloned()).collect()
+    };
+    let lim =
+        tonal.correction_mid_db.iter().chain(&tonal.correction_side_db).fold(3.0f64, |m, v| m.max(v.abs()));
+    let lim = (lim / 3.0).ceil() * 3.0;
+    Some(Chart {
+        kind: "correction",
+        title: format!("{}: the match EQ toward {}, mid and side", t.title, tonal.reference),
+        x: Axis::frequency(),
+        y: Axis::linear(-lim, lim, 5, "correction (dB)", |v| format!("{v:+.0}")),
+        marks: vec![
+            Mark::HLine { class: "target", y: 0.0, label: "0 dB".into() },
+            Mark::Line { class: "master", points: curve(&tonal.correction_mid_db) },
+            Mark::Line { class: "side", points: curve(&tonal.correction_side_db) },
+        ],
+        legend: vec![("master", "mid".into()), ("side", "side".into())],
+    })
 }
 
 /// A spectrum's bands relative to the file's integrated loudness: the

@@ -15,7 +15,7 @@ mod timeline;
 use super::Exporter;
 use super::svg::esc;
 use crate::qc::{Check, Severity};
-use crate::report::text::{SummaryRow, chain_stages, mode_name, num};
+use crate::report::text::{SummaryRow, chain_stages, match_stage, mode_name, num};
 use crate::report::{MasterReport, Report, StemReport, TrackReport};
 use charts::{album_charts, track_charts};
 
@@ -63,6 +63,8 @@ svg .tick, svg .legend, svg .ref-label { font-size: 11px; fill: var(--muted); fo
 svg .axis { font-size: 11px; fill: var(--ink); font-family: inherit; }
 svg .line { fill: none; stroke-width: 1.6; stroke-linejoin: round; }
 svg .line.pre { stroke: var(--pre); } svg .line.master { stroke: var(--master); }
+svg .line.reference { stroke: var(--target); stroke-dasharray: 6 3; } svg .key.reference { fill: var(--target); }
+svg .line.side { stroke: var(--gr); } svg .key.side { fill: var(--gr); }
 svg .area.gr { fill: var(--gr); fill-opacity: .35; stroke: var(--gr); stroke-width: 1; }
 svg .dot.pre { fill: var(--pre); } svg .dot.master { fill: var(--master); }
 svg .dash.target { stroke: var(--target); stroke-width: 2.5; }
@@ -237,6 +239,13 @@ fn figures(s: &mut String, t: &TrackReport) {
     {
         figure(s, format!("{max:.1} / {mean:.1} dB"), "compressor max / mean");
     }
+    if let Some(tonal) = &t.tonal {
+        figure(
+            s,
+            format!("{:.1} → {:.1} dB", tonal.distance_before_db, tonal.distance_after_db),
+            &format!("tonal distance to the reference ({}), before → after", tonal.reference),
+        );
+    }
     figure(s, m.passes.to_string(), "render passes");
     s.push_str("</div>");
 }
@@ -250,6 +259,9 @@ fn lower_first(s: &str) -> String {
 /// The chain the track was mastered with.
 fn chain_list(s: &mut String, t: &TrackReport, ceiling_dbtp: f64) {
     s.push_str(r#"<h3>Chain</h3><ul class="chain">"#);
+    if let Some(m) = &t.tonal {
+        let _ = write!(s, "<li>{}</li>", esc(&match_stage(m)));
+    }
     for stage in chain_stages(&t.chain, ceiling_dbtp) {
         let _ = write!(s, "<li>{}</li>", esc(&stage));
     }
@@ -355,6 +367,7 @@ fn album_section(s: &mut String, r: &Report) {
         figure(s, format!("{} dBTP", num(a.true_peak_dbtp, 2)), "highest true peak");
         figure(s, format!("{} LU", num(a.lra_lu, 1)), "album loudness range");
         figure(s, format!("{:.1} LU", a.loudness_spread_lu), "track spread, offsets taken out");
+        figure(s, format!("{:.1} dB", a.tonal_spread_db), "tonal spread (from the album's own balance)");
         figure(s, format!("{} LUFS", num(a.premaster_integrated_lufs, 2)), "premasters (pooled)");
         if let Some(g) = a.album_gain_db {
             figure(s, format!("{g:+.2} dB"), "album gain");
