@@ -53,13 +53,13 @@ impl Balance {
         }
     }
 
-    /// The weighted mean of balances (power mean, point by point): the
-    /// album's own balance, each track weighted by its loudness and length.
+    /// The weighted mean of balances (in dB, point by point): the album's
+    /// own balance, each track weighted by its energy (level and length).
     pub fn mean(balances: &[(&Balance, f64)]) -> Balance {
         let curves = |pick: fn(&Balance) -> &Vec<f64>| -> Vec<(&[f64], f64)> {
             balances.iter().map(|(b, w)| (pick(b).as_slice(), *w)).collect()
         };
-        let (mid, side) = (power_mean(&curves(|b| &b.mid_db)), power_mean(&curves(|b| &b.side_db)));
+        let (mid, side) = (db_mean(&curves(|b| &b.mid_db)), db_mean(&curves(|b| &b.side_db)));
         let level = span_mean(&mid);
         Balance {
             mid_db: mid.iter().map(|v| v - level).collect(),
@@ -68,25 +68,30 @@ impl Balance {
     }
 }
 
-/// The weighted power mean of dB curves, point by point (equal weights
-/// when they are all zero).
-fn power_mean(curves: &[(&[f64], f64)]) -> Vec<f64> {
+/// The weighted mean of dB curves, point by point, over the curves that
+/// have a finite value there (equal weights when they are all zero). In
+/// dB, not in power: a power mean would take each band from whichever
+/// track is strongest in it, a balance no track has.
+fn db_mean(curves: &[(&[f64], f64)]) -> Vec<f64> {
     let total: f64 = curves.iter().map(|c| c.1).sum();
-    let weight = |w: f64| if total > 0.0 { w / total } else { 1.0 / curves.len() as f64 };
+    let weight = |w: f64| if total > 0.0 { w } else { 1.0 };
     (0..curves.first().map_or(0, |c| c.0.len()))
         .map(|k| {
-            let p: f64 = curves.iter().map(|(c, w)| weight(*w) * math::powf(10.0, c[k] / 10.0)).sum();
-            10.0 * math::log10(p)
+            let (sum, w) = curves
+                .iter()
+                .filter(|(c, _)| c[k].is_finite())
+                .fold((0.0, 0.0), |(s, n), (c, w)| (s + weight(*w) * c[k], n + weight(*w)));
+            if w > 0.0 { sum / w } else { f64::NEG_INFINITY }
         })
         .collect()
 }
 
-/// The weighted power mean of long-term spectra: the album's own.
+/// The weighted mean (in dB) of long-term spectra: the album's own.
 pub fn mean_spectrum(spectra: &[(&spectrum::Spectrum, f64)]) -> spectrum::Spectrum {
     let curves: Vec<(&[f64], f64)> = spectra.iter().map(|(s, w)| (s.levels_db.as_slice(), *w)).collect();
     spectrum::Spectrum {
         centres_hz: spectra.first().map_or_else(spectrum::band_centres, |s| s.0.centres_hz.clone()),
-        levels_db: power_mean(&curves),
+        levels_db: db_mean(&curves),
     }
 }
 
