@@ -177,12 +177,24 @@ const SIDE_FLOOR_DB: f64 = -40.0;
 impl Correction {
     /// From `track` toward `reference`: the difference, smoothed twice over
     /// `smoothing_oct` (a triangle), its mean over [`SPAN_HZ`] taken out
-    /// (level is the loudness solver's job), scaled by `amount`, bounded by
-    /// `max_db`. Where either side is under [`SIDE_FLOOR_DB`] the side is
-    /// left as it is.
+    /// (level is the loudness solver's job), bounded by `max_db`, then
+    /// scaled by `amount` (so `amount` is that share of the whole match).
+    /// Matched over [`SPAN_HZ`], held flat beyond it. Where either side is
+    /// under [`SIDE_FLOOR_DB`] the side is left as it is.
     pub fn design(track: &Balance, reference: &Balance, s: &MatchSettings) -> Correction {
+        // Matched over SPAN_HZ only, the difference held flat beyond it: below
+        // 31.5 Hz and above 16 kHz a reference's level says more about its
+        // high-pass or its codec's low-pass than about its balance.
         let diff = |a: &[f64], b: &[f64]| -> Vec<f64> {
-            a.iter().zip(b).map(|(t, r)| if t.is_finite() && r.is_finite() { r - t } else { 0.0 }).collect()
+            let d: Vec<f64> = a
+                .iter()
+                .zip(b)
+                .map(|(t, r)| if t.is_finite() && r.is_finite() { r - t } else { 0.0 })
+                .collect();
+            let g = grid();
+            let first = g.iter().position(|&f| f >= SPAN_HZ.0).unwrap_or(0);
+            let last = g.iter().rposition(|&f| f <= SPAN_HZ.1).unwrap_or(d.len() - 1);
+            (0..d.len()).map(|k| d[k.clamp(first, last)]).collect()
         };
         let width = (s.smoothing_oct * GRID_PER_OCTAVE as f64).round().max(1.0) as usize;
         let mid = smooth(&smooth(&diff(&track.mid_db, &reference.mid_db), width), width);
@@ -198,7 +210,7 @@ impl Correction {
             .collect();
         let side = smooth(&smooth(&side_diff, width), width);
         let shape = |c: Vec<f64>| -> Vec<f64> {
-            c.into_iter().map(|d| ((d - offset) * s.amount).clamp(-s.max_db, s.max_db)).collect()
+            c.into_iter().map(|d| (d - offset).clamp(-s.max_db, s.max_db) * s.amount).collect()
         };
         Correction { mid_db: shape(mid), side_db: shape(side) }
     }
@@ -386,8 +398,17 @@ mod tests {
         let (track, reference) = (balance(&l, &l, fs), balance(&bright, &bright, fs));
         let full = Correction::design(&track, &reference, &FULL);
         let half = Correction::design(&track, &reference, &MatchSettings { amount: 0.5, ..FULL });
-        for (a, b) in full.mid_db.iter().zip(&half.mid_db).filter(|(a, _)| a.abs() < FULL.max_db) {
-            assert!((a / 2.0 - b).abs() < 1e-9, "{a} / 2 vs {b}");
+        // The shape halves (each keeps its own level): between any two
+        // points that neither bound reached, half the step.
+        let free: Vec<usize> = (0..GRID_POINTS)
+            .filter(|&k| {
+                full.mid_db[k].abs() < FULL.max_db - 1e-6 && half.mid_db[k].abs() < FULL.max_db - 1e-6
+            })
+            .collect();
+        assert!(free.len() > GRID_POINTS / 2, "{} free points", free.len());
+        for &k in &free {
+            let (a, b) = (full.mid_db[k] - full.mid_db[free[0]], half.mid_db[k] - half.mid_db[free[0]]);
+            assert!((a / 2.0 - b).abs() < 1e-9, "point {k}: {a} / 2 vs {b}");
         }
         let bounded = Correction::design(&track, &reference, &MatchSettings { max_db: 3.0, ..FULL });
         assert!(bounded.mid_db.iter().all(|d| d.abs() <= 3.0));
