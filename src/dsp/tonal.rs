@@ -45,7 +45,11 @@ fn span_mean(curve: &[f64]) -> f64 {
 impl Balance {
     /// From per-bin powers (`bin_hz` apart) of mid and side.
     fn from_powers(bin_hz: f64, mid: &[f64], side: &[f64]) -> Balance {
-        let (mid, side) = (on_grid(bin_hz, mid), on_grid(bin_hz, side));
+        Balance::level_free(on_grid(bin_hz, mid), on_grid(bin_hz, side))
+    }
+
+    /// Mid and side curves taken relative to the mid's level over [`SPAN_HZ`].
+    fn level_free(mid: Vec<f64>, side: Vec<f64>) -> Balance {
         let level = span_mean(&mid);
         Balance {
             mid_db: mid.iter().map(|v| v - level).collect(),
@@ -59,12 +63,7 @@ impl Balance {
         let curves = |pick: fn(&Balance) -> &Vec<f64>| -> Vec<(&[f64], f64)> {
             balances.iter().map(|(b, w)| (pick(b).as_slice(), *w)).collect()
         };
-        let (mid, side) = (db_mean(&curves(|b| &b.mid_db)), db_mean(&curves(|b| &b.side_db)));
-        let level = span_mean(&mid);
-        Balance {
-            mid_db: mid.iter().map(|v| v - level).collect(),
-            side_db: side.iter().map(|v| v - level).collect(),
-        }
+        Balance::level_free(db_mean(&curves(|b| &b.mid_db)), db_mean(&curves(|b| &b.side_db)))
     }
 }
 
@@ -119,6 +118,16 @@ fn on_grid(bin_hz: f64, power: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Left and right into mid and side (`(l + r) / 2`, `(l − r) / 2`), in
+/// `into`'s two buffers, cleared first.
+fn mid_side(left: &[f32], right: &[f32], into: &mut [Vec<f32>; 2]) {
+    let [m, s] = into;
+    m.clear();
+    s.clear();
+    m.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l + r)));
+    s.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l - r)));
+}
+
 /// A programme's balance, fed a block of left and right at a time.
 pub struct BalanceStream {
     mid: SpectrumStream,
@@ -136,11 +145,8 @@ impl BalanceStream {
     }
 
     pub fn feed(&mut self, left: &[f32], right: &[f32]) {
-        let [m, s] = &mut self.block;
-        m.clear();
-        s.clear();
-        m.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l + r)));
-        s.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l - r)));
+        mid_side(left, right, &mut self.block);
+        let [m, s] = &self.block;
         self.mid.feed(&[m.as_slice()]);
         self.side.feed(&[s.as_slice()]);
     }
@@ -265,11 +271,8 @@ impl MatchEq {
         for (q, x) in self.raw.iter_mut().zip([left, right]) {
             q.extend(x);
         }
-        let [m, s] = &mut self.ms;
-        m.clear();
-        s.clear();
-        m.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l + r)));
-        s.extend(left.iter().zip(right).map(|(l, r)| 0.5 * (l - r)));
+        mid_side(left, right, &mut self.ms);
+        let [m, s] = &self.ms;
         self.conv.process(&[m.as_slice(), s.as_slice()], &mut self.out);
         self.drain();
     }
