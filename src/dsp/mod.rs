@@ -11,6 +11,7 @@ pub mod fir;
 pub(crate) mod kweight;
 pub mod limiter;
 pub mod loudness;
+pub mod match_eq;
 pub(crate) mod math;
 pub mod oversample;
 pub mod peaks;

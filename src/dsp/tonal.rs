@@ -1,15 +1,13 @@
 //! Tonal balance: a programme's long-term spectrum in mid and side on a
 //! fine log-frequency grid, and the match EQ's correction from one balance
-//! toward another (a reference track, or the album's own mean balance).
+//! toward another (a reference track, or the album's own mean balance);
+//! `dsp::match_eq` runs it.
 //!
 //! A balance is level-free: what is compared is its shape, so each is
 //! taken relative to its own mid level (the mean of its mid curve, in dB,
 //! over 31.5 Hz to 16 kHz). Side keeps its level against mid, so matching
 //! side matches width by frequency too.
 
-use std::collections::VecDeque;
-
-use crate::dsp::fir::{self, Convolver};
 use crate::dsp::math;
 use crate::dsp::spectrum::{self, SpectrumStream};
 
@@ -34,10 +32,15 @@ pub struct Balance {
     pub side_db: Vec<f64>,
 }
 
-/// The mean of the finite values of `curve` at the grid points in [`SPAN_HZ`].
-fn span_mean(curve: &[f64]) -> f64 {
-    let in_span =
-        grid().into_iter().zip(curve).filter(|(f, v)| *f >= SPAN_HZ.0 && *f <= SPAN_HZ.1 && v.is_finite());
+/// The mean of the finite values of `curve` over the 1/3-octave bands of
+/// [`SPAN_HZ`]: the grid points from the lowest band's lower edge up to
+/// (not including) the highest band's upper edge, four to a band, so it is
+/// also the mean of the curve's band averages, the level a measure in those
+/// bands takes out.
+pub(crate) fn span_mean(curve: &[f64]) -> f64 {
+    let edge = math::powf(2.0, 1.0 / 6.0);
+    let (lo, hi) = (SPAN_HZ.0 / edge * 0.995, SPAN_HZ.1 * edge * 0.995);
+    let in_span = grid().into_iter().zip(curve).filter(|(f, v)| *f >= lo && *f < hi && v.is_finite());
     let (sum, n) = in_span.fold((0.0, 0usize), |(s, n), (_, v)| (s + v, n + 1));
     if n == 0 { 0.0 } else { sum / n as f64 }
 }
@@ -120,7 +123,7 @@ fn on_grid(bin_hz: f64, power: &[f64]) -> Vec<f64> {
 
 /// Left and right into mid and side (`(l + r) / 2`, `(l − r) / 2`), in
 /// `into`'s two buffers, cleared first.
-fn mid_side(left: &[f32], right: &[f32], into: &mut [Vec<f32>; 2]) {
+pub(crate) fn mid_side(left: &[f32], right: &[f32], into: &mut [Vec<f32>; 2]) {
     let [m, s] = into;
     m.clear();
     s.clear();
@@ -182,9 +185,11 @@ const SIDE_FLOOR_DB: f64 = -40.0;
 
 impl Correction {
     /// From `track` toward `reference`: the difference, smoothed twice over
-    /// `smoothing_oct` (a triangle), its mean over [`SPAN_HZ`] taken out
-    /// (level is the loudness solver's job), bounded by `max_db`, then
-    /// scaled by `amount` (so `amount` is that share of the whole match).
+    /// `smoothing_oct` (a triangle), its level taken out (level is the
+    /// loudness solver's job) and bounded by `max_db` so that the bounded
+    /// curve's mean over [`SPAN_HZ`] is 0 (no band then moves further than
+    /// `max_db` against the track's own level), then scaled by `amount` (so
+    /// `amount` is that share of the whole match).
     /// Matched over [`SPAN_HZ`], held flat beyond it. Where either side is
     /// under [`SIDE_FLOOR_DB`] the side is left as it is.
     pub fn design(track: &Balance, reference: &Balance, s: &MatchSettings) -> Correction {
@@ -204,7 +209,7 @@ impl Correction {
         };
         let width = (s.smoothing_oct * GRID_PER_OCTAVE as f64).round().max(1.0) as usize;
         let mid = smooth(&smooth(&diff(&track.mid_db, &reference.mid_db), width), width);
-        let offset = span_mean(&mid);
+        let offset = level_under_bound(&mid, s.max_db);
         let side_wanted = |k: usize| {
             track.side_db[k] - track.mid_db[k] > SIDE_FLOOR_DB
                 && reference.side_db[k] - reference.mid_db[k] > SIDE_FLOOR_DB
@@ -241,69 +246,30 @@ impl Correction {
     }
 }
 
-/// The match EQ on a stream: mid and side through their linear-phase
-/// filters and back to left and right, sample-aligned with the input,
-/// which it hands back beside the result so a caller can measure the
-/// premaster and the matched signal block for block.
-pub struct MatchEq {
-    conv: Convolver,
-    raw: [VecDeque<f32>; 2],
-    matched: [VecDeque<f32>; 2],
-    ms: [Vec<f32>; 2],
-    out: [Vec<f32>; 2],
-}
-
-impl MatchEq {
-    pub fn new(c: &Correction, sample_rate: u32) -> Self {
-        let mid = fir::linear_phase(|f| Correction::at(&c.mid_db, f), sample_rate);
-        let side = fir::linear_phase(|f| Correction::at(&c.side_db, f), sample_rate);
-        MatchEq {
-            conv: Convolver::new(&[mid, side]),
-            raw: [VecDeque::new(), VecDeque::new()],
-            matched: [VecDeque::new(), VecDeque::new()],
-            ms: [Vec::new(), Vec::new()],
-            out: [Vec::new(), Vec::new()],
+/// The level `c` for which `curve − c`, clamped to ±`bound`, has a mean of
+/// 0 over [`SPAN_HZ`]: taking out the unclamped mean instead would leave
+/// the clamped curve off centre, and a band that far from its level once
+/// the loudness is matched. The clamped mean falls as `c` rises; bisected.
+fn level_under_bound(curve: &[f64], bound: f64) -> f64 {
+    let mean_at = |c: f64| -> f64 {
+        let clamped: Vec<f64> = curve.iter().map(|v| (v - c).clamp(-bound, bound)).collect();
+        span_mean(&clamped)
+    };
+    let finite = curve.iter().filter(|v| v.is_finite());
+    let (mut lo, mut hi) = finite.fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        return 0.0;
+    }
+    (lo, hi) = (lo - bound, hi + bound);
+    for _ in 0..64 {
+        let c = 0.5 * (lo + hi);
+        if mean_at(c) > 0.0 {
+            lo = c;
+        } else {
+            hi = c;
         }
     }
-
-    /// Feeds a block of left and right.
-    pub fn push(&mut self, left: &[f32], right: &[f32]) {
-        for (q, x) in self.raw.iter_mut().zip([left, right]) {
-            q.extend(x);
-        }
-        mid_side(left, right, &mut self.ms);
-        let [m, s] = &self.ms;
-        self.conv.process(&[m.as_slice(), s.as_slice()], &mut self.out);
-        self.drain();
-    }
-
-    /// After the last block: the rest of the matched signal.
-    pub fn finish(&mut self) {
-        self.conv.finish(&mut self.out);
-        self.drain();
-    }
-
-    fn drain(&mut self) {
-        let [m, s] = &mut self.out;
-        let [l, r] = &mut self.matched;
-        l.extend(m.iter().zip(s.iter()).map(|(m, s)| m + s));
-        r.extend(m.iter().zip(s.iter()).map(|(m, s)| m - s));
-        m.clear();
-        s.clear();
-    }
-
-    /// Moves the frames ready in both (at most `max`) into `raw` and
-    /// `matched`, cleared first; how many.
-    pub fn pop(&mut self, max: usize, raw: &mut [Vec<f32>; 2], matched: &mut [Vec<f32>; 2]) -> usize {
-        let n = self.matched[0].len().min(max);
-        for (src, dst) in
-            self.raw.iter_mut().chain(self.matched.iter_mut()).zip(raw.iter_mut().chain(matched.iter_mut()))
-        {
-            dst.clear();
-            dst.extend(src.drain(..n));
-        }
-        n
-    }
+    0.5 * (lo + hi)
 }
 
 /// A centred moving average over `width` points, shortened at the ends.
@@ -416,43 +382,11 @@ mod tests {
         let bounded = Correction::design(&track, &reference, &MatchSettings { max_db: 3.0, ..FULL });
         assert!(bounded.mid_db.iter().all(|d| d.abs() <= 3.0));
         assert!(bounded.mid_db.iter().any(|d| d.abs() == 3.0), "the bound is reached: the tilt is steeper");
+        // Bounded about its own level: once the loudness solver has taken the
+        // mean out, no point is further than max_db from where it was.
+        let level = span_mean(&bounded.mid_db);
+        assert!(level.abs() < 1e-9, "the bounded curve's level is {level} dB");
         assert!(full.side_db.iter().all(|d| d.abs() < 1e-9), "a mono side is not matched");
-    }
-
-    #[test]
-    fn the_match_eq_hands_back_the_input_beside_its_output_sample_for_sample() {
-        let fs = 8000;
-        let flat = Correction { mid_db: vec![0.0; GRID_POINTS], side_db: vec![0.0; GRID_POINTS] };
-        let lifted = Correction { mid_db: vec![0.0; GRID_POINTS], side_db: vec![6.0; GRID_POINTS] };
-        let (l, r) = (noise(5000, 7), noise(5000, 8));
-        for (c, side_gain) in [(&flat, 1.0), (&lifted, 10f32.powf(6.0 / 20.0))] {
-            let mut eq = MatchEq::new(c, fs);
-            let (mut raw, mut matched) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
-            let (mut got_raw, mut got) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
-            let mut take = |eq: &mut MatchEq| {
-                while eq.pop(333, &mut raw, &mut matched) > 0 {
-                    for k in 0..2 {
-                        got_raw[k].extend_from_slice(&raw[k]);
-                        got[k].extend_from_slice(&matched[k]);
-                    }
-                }
-            };
-            for (a, b) in l.chunks(1234).zip(r.chunks(1234)) {
-                eq.push(a, b);
-                take(&mut eq);
-            }
-            eq.finish();
-            take(&mut eq);
-            assert_eq!((got_raw[0].as_slice(), got_raw[1].as_slice()), (l.as_slice(), r.as_slice()));
-            // A flat curve passes the signal; +6 dB on the side lifts it so.
-            for i in 0..l.len() {
-                let (m, s) = (0.5 * (l[i] + r[i]), 0.5 * (l[i] - r[i]) * side_gain);
-                assert!(
-                    (got[0][i] - (m + s)).abs() < 1e-4 && (got[1][i] - (m - s)).abs() < 1e-4,
-                    "sample {i}"
-                );
-            }
-        }
     }
 
     #[test]
