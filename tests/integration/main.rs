@@ -19,3 +19,4 @@ mod report;
 mod sequence;
 mod stems;
 mod tonal;
+mod tonal_music;
