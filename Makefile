@@ -39,7 +39,8 @@ test:
 # and on a real hi-res album when Debian's wesnoth-1.16-music is installed; the realtime factor
 # of `lathe analyze` (ANALYZE_DIR=...); peak memory of a 16-stem x 8 min track,
 # and against track length (10 min to 3 h, 48 and 96 kHz) and count (20, 200)
-# (needs GNU time: apt-get install time).
+# (needs GNU time: apt-get install time); the tonal match against Matchering
+# on real music (Debian's game music packages; pip matchering into target/).
 bench:
 	$(CARGO) bench
 	python3 benches/album-bench.py
@@ -47,6 +48,7 @@ bench:
 	bash benches/analyze-speed.sh
 	bash benches/stems-memory.sh
 	bash benches/memory.sh
+	bash benches/tonal-bench.sh
 
 # Ten minutes on each fuzz target (cargo install cargo-fuzz; libFuzzer's flags
 # need RUSTC_BOOTSTRAP on a stable toolchain). Crashes land in fuzz/artifacts/.
