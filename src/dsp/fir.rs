@@ -51,8 +51,14 @@ pub fn linear_phase(gain_db: impl Fn(f64) -> f64, sample_rate: u32) -> Vec<f64> 
         .collect()
 }
 
-/// One FIR on one channel by overlap-add: input in blocks of the
-/// filter's design length, each convolved through an FFT twice as long.
+/// Input blocks are this many times the filter's design length, each
+/// convolved through an FFT one design length longer (a power of two):
+/// three to one costs 29% fewer operations a sample than one to one.
+const BLOCKS_PER_DESIGN: usize = 3;
+
+/// One FIR on one channel by overlap-add: input in blocks of
+/// [`BLOCKS_PER_DESIGN`] design lengths, each convolved through an FFT
+/// long enough for the block and the filter's tail.
 struct Lane {
     kernel: Vec<Complex<f32>>,
     block: Vec<f32>,
@@ -69,8 +75,10 @@ pub struct Convolver {
     forward: Arc<dyn RealToComplex<f32>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
     lanes: Vec<Lane>,
-    /// Input block length (the design length).
+    /// The filter's design length (its taps less one): its tail.
     len: usize,
+    /// Input block length.
+    block_len: usize,
     /// Output samples still to drop: the filter's delay.
     skip: usize,
     fed: u64,
@@ -83,28 +91,30 @@ impl Convolver {
         let taps = filters[0].len();
         assert!(filters.iter().all(|f| f.len() == taps) && taps % 2 == 1, "odd filters of one length");
         let len = taps - 1;
+        let block_len = BLOCKS_PER_DESIGN * len;
+        let size = block_len + len;
         let mut planner = RealFftPlanner::<f32>::new();
-        let (forward, inverse) = (planner.plan_fft_forward(2 * len), planner.plan_fft_inverse(2 * len));
+        let (forward, inverse) = (planner.plan_fft_forward(size), planner.plan_fft_inverse(size));
         let lanes = filters
             .iter()
             .map(|f| {
                 let mut time = forward.make_input_vec();
                 for (t, &c) in time.iter_mut().zip(f) {
                     // The inverse FFT's 1/N is folded into the kernel.
-                    *t = (c / (2 * len) as f64) as f32;
+                    *t = (c / size as f64) as f32;
                 }
                 let mut kernel = forward.make_output_vec();
                 forward.process(&mut time, &mut kernel).expect("buffers of the plan's sizes");
                 Lane {
                     kernel,
-                    block: Vec::with_capacity(len),
+                    block: Vec::with_capacity(block_len),
                     tail: vec![0.0; len],
                     time,
                     freq: forward.make_output_vec(),
                 }
             })
             .collect();
-        Convolver { forward, inverse, lanes, len, skip: len / 2, fed: 0, given: 0 }
+        Convolver { forward, inverse, lanes, len, block_len, skip: len / 2, fed: 0, given: 0 }
     }
 
     /// Feeds one block per lane (all of one length) and appends to `out`
@@ -113,13 +123,13 @@ impl Convolver {
         let n = input[0].len();
         let mut i = 0;
         while i < n {
-            let take = (self.len - self.lanes[0].block.len()).min(n - i);
+            let take = (self.block_len - self.lanes[0].block.len()).min(n - i);
             for (lane, x) in self.lanes.iter_mut().zip(input) {
                 lane.block.extend_from_slice(&x[i..i + take]);
             }
             i += take;
             self.fed += take as u64;
-            if self.lanes[0].block.len() == self.len {
+            if self.lanes[0].block.len() == self.block_len {
                 self.convolve_block(out);
             }
         }
@@ -128,7 +138,7 @@ impl Convolver {
     /// The rest of the output, up to the input's length.
     pub fn finish(&mut self, out: &mut [Vec<f32>]) {
         while self.given < self.fed {
-            let zeros = vec![0.0; self.len - self.lanes[0].block.len()];
+            let zeros = vec![0.0; self.block_len - self.lanes[0].block.len()];
             for lane in &mut self.lanes {
                 lane.block.extend_from_slice(&zeros);
             }
@@ -137,27 +147,27 @@ impl Convolver {
     }
 
     fn convolve_block(&mut self, out: &mut [Vec<f32>]) {
-        let len = self.len;
+        let (len, block_len) = (self.len, self.block_len);
         // Output is owed for every input sample fed, no more (the padding
         // that completes the last block gives none).
         let owed = self.fed - self.given;
         let mut emitted = 0;
         for (lane, o) in self.lanes.iter_mut().zip(out.iter_mut()) {
-            lane.time[..len].copy_from_slice(&lane.block);
-            lane.time[len..].fill(0.0);
+            lane.time[..block_len].copy_from_slice(&lane.block);
+            lane.time[block_len..].fill(0.0);
             lane.block.clear();
             self.forward.process(&mut lane.time, &mut lane.freq).expect("buffers of the plan's sizes");
             for (f, k) in lane.freq.iter_mut().zip(&lane.kernel) {
                 *f *= k;
             }
             self.inverse.process(&mut lane.freq, &mut lane.time).expect("buffers of the plan's sizes");
-            // This block's first half plus the last block's overlap; keep
-            // the second half for the next.
+            // This block plus the last block's tail; keep this one's tail
+            // for the next.
             for (y, t) in lane.time[..len].iter_mut().zip(&lane.tail) {
                 *y += t;
             }
-            lane.tail.copy_from_slice(&lane.time[len..]);
-            let ready = &lane.time[self.skip..len];
+            lane.tail.copy_from_slice(&lane.time[block_len..]);
+            let ready = &lane.time[self.skip..block_len];
             let keep = (ready.len() as u64).min(owed) as usize;
             o.extend_from_slice(&ready[..keep]);
             emitted = keep;

@@ -31,6 +31,13 @@ pub struct Spectrum {
     pub levels_db: Vec<f64>,
 }
 
+/// The analysis window: Hann, [`FRAME`] long.
+fn hann() -> Vec<f32> {
+    (0..FRAME)
+        .map(|i| (0.5 - 0.5 * math::cos(2.0 * std::f64::consts::PI * i as f64 / FRAME as f64)) as f32)
+        .collect()
+}
+
 /// Accumulates frame power spectra; feed it whole frames.
 pub struct Analyzer {
     fft: Arc<dyn RealToComplex<f32>>,
@@ -46,9 +53,7 @@ pub struct Analyzer {
 impl Analyzer {
     pub fn new(sample_rate: u32) -> Self {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FRAME);
-        let window: Vec<f32> = (0..FRAME)
-            .map(|i| (0.5 - 0.5 * math::cos(2.0 * std::f64::consts::PI * i as f64 / FRAME as f64)) as f32)
-            .collect();
+        let window = hann();
         Analyzer {
             input: fft.make_input_vec(),
             output: fft.make_output_vec(),
@@ -84,36 +89,48 @@ impl Analyzer {
 
     /// The averaged spectrum in bands.
     pub fn finish(&self) -> Spectrum {
-        let centres = band_centres();
-        let fs = self.sample_rate as f64;
-        let bin_hz = fs / FRAME as f64;
-        // Parseval with the window's energy: a bin's share of the mean square
-        // is 2|X|²/(N·Σw²) (one-sided); ×2 more reads a sine at its peak level.
-        let sum_w2: f64 = self.window.iter().map(|&w| (w as f64).powi(2)).sum();
-        let scale = 4.0 / (FRAME as f64 * sum_w2 * self.frames.max(1) as f64);
-        let edge = math::powf(10f64, 0.05); // band edges at centre·10^(±1/20)
-        let levels_db = centres
-            .iter()
-            .map(|&fc| {
-                let (lo, hi) = (fc / edge, fc * edge);
-                if lo >= fs / 2.0 || self.frames == 0 {
-                    return f64::NEG_INFINITY;
-                }
-                let p: f64 = self
-                    .power
-                    .iter()
-                    .enumerate()
-                    .filter(|&(k, _)| {
-                        let f = k as f64 * bin_hz;
-                        f >= lo && f < hi
-                    })
-                    .map(|(_, &p)| p)
-                    .sum();
-                10.0 * math::log10(p * scale)
-            })
-            .collect();
-        Spectrum { centres_hz: centres, levels_db }
+        if self.frames == 0 {
+            let centres = band_centres();
+            return Spectrum { levels_db: vec![f64::NEG_INFINITY; centres.len()], centres_hz: centres };
+        }
+        let (_, mean) = self.powers();
+        in_bands(self.sample_rate, &mean)
     }
+}
+
+/// A spectrum in bands from per-bin powers averaged over frames (as
+/// [`Analyzer::powers`] gives them): the mean over channels of a stereo
+/// pair is, bin for bin, the sum of its mid's and its side's
+/// (`|L|² + |R|² = 2(|M|² + |S|²)` for `M = (L + R)/2`, `S = (L − R)/2`).
+pub fn in_bands(sample_rate: u32, mean_power: &[f64]) -> Spectrum {
+    let centres = band_centres();
+    let fs = sample_rate as f64;
+    let bin_hz = fs / FRAME as f64;
+    // Parseval with the window's energy: a bin's share of the mean square
+    // is 2|X|²/(N·Σw²) (one-sided); ×2 more reads a sine at its peak level.
+    let sum_w2: f64 = hann().iter().map(|&w| (w as f64).powi(2)).sum();
+    let scale = 4.0 / (FRAME as f64 * sum_w2);
+    let edge = math::powf(10f64, 0.05); // band edges at centre·10^(±1/20)
+    let levels_db = centres
+        .iter()
+        .map(|&fc| {
+            let (lo, hi) = (fc / edge, fc * edge);
+            if lo >= fs / 2.0 {
+                return f64::NEG_INFINITY;
+            }
+            let p: f64 = mean_power
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| {
+                    let f = k as f64 * bin_hz;
+                    f >= lo && f < hi
+                })
+                .map(|(_, &p)| p)
+                .sum();
+            10.0 * math::log10(p * scale)
+        })
+        .collect();
+    Spectrum { centres_hz: centres, levels_db }
 }
 
 /// The long-term spectrum of planar float channels. Programmes shorter

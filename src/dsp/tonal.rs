@@ -136,11 +136,13 @@ pub struct BalanceStream {
     mid: SpectrumStream,
     side: SpectrumStream,
     block: [Vec<f32>; 2],
+    rate: u32,
 }
 
 impl BalanceStream {
     pub fn new(sample_rate: u32) -> Self {
         BalanceStream {
+            rate: sample_rate,
             mid: SpectrumStream::new(1, sample_rate),
             side: SpectrumStream::new(1, sample_rate),
             block: [Vec::new(), Vec::new()],
@@ -155,9 +157,17 @@ impl BalanceStream {
     }
 
     pub fn finish(self) -> Balance {
+        self.finish_with_spectrum().0
+    }
+
+    /// The balance, and the programme's long-term spectrum in 1/3-octave
+    /// bands (left and right's, from mid's and side's powers).
+    pub fn finish_with_spectrum(self) -> (Balance, spectrum::Spectrum) {
+        let rate = self.rate;
         let (bin_hz, mid) = self.mid.finish_powers();
         let (_, side) = self.side.finish_powers();
-        Balance::from_powers(bin_hz, &mid, &side)
+        let stereo: Vec<f64> = mid.iter().zip(&side).map(|(m, s)| m + s).collect();
+        (Balance::from_powers(bin_hz, &mid, &side), spectrum::in_bands(rate, &stereo))
     }
 }
 
@@ -387,6 +397,22 @@ mod tests {
         let level = span_mean(&bounded.mid_db);
         assert!(level.abs() < 1e-9, "the bounded curve's level is {level} dB");
         assert!(full.side_db.iter().all(|d| d.abs() < 1e-9), "a mono side is not matched");
+    }
+
+    #[test]
+    fn the_balance_streams_spectrum_is_left_and_rights() {
+        let fs = 44_100;
+        let l = noise(fs as usize * 4, 11);
+        let r: Vec<f32> = l.iter().zip(noise(l.len(), 12)).map(|(a, b)| 0.7 * a + 0.3 * b).collect();
+        let mut b = BalanceStream::new(fs);
+        for (l, r) in l.chunks(3000).zip(r.chunks(3000)) {
+            b.feed(l, r);
+        }
+        let (_, got) = b.finish_with_spectrum();
+        let want = spectrum::of_channels(&[l, r], fs);
+        for (k, (g, w)) in got.levels_db.iter().zip(&want.levels_db).enumerate() {
+            assert!((g - w).abs() < 0.01 || (g.is_infinite() && w.is_infinite()), "band {k}: {g} vs {w}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::audio::source::Source;
-use crate::dsp::spectrum::{Spectrum, SpectrumStream};
+use crate::dsp::spectrum::Spectrum;
 use crate::dsp::tonal::{self, Balance, BalanceStream, Correction};
 use crate::error::{Error, Result};
 use crate::manifest::{Album, MatchReference};
@@ -41,22 +41,17 @@ struct Look {
 
 fn look(mut source: Source) -> Result<Look> {
     let rate = source.format().sample_rate;
-    let (mut balance, mut spectrum) = (BalanceStream::new(rate), SpectrumStream::new(2, rate));
+    let mut balance = BalanceStream::new(rate);
     let (mut block, mut squares, mut frames) = ([Vec::new(), Vec::new()], 0.0f64, 0u64);
     while source.read(&mut block)? > 0 {
         balance.feed(&block[0], &block[1]);
-        spectrum.feed(&block);
         squares += block.iter().flatten().map(|&x| (x as f64) * (x as f64)).sum::<f64>() / 2.0;
         frames += block[0].len() as u64;
     }
     source.finish();
     let seconds = frames as f64 / rate as f64;
-    Ok(Look {
-        balance: balance.finish(),
-        spectrum: spectrum.finish(),
-        energy: squares / rate as f64,
-        seconds,
-    })
+    let (balance, spectrum) = balance.finish_with_spectrum();
+    Ok(Look { balance, spectrum, energy: squares / rate as f64, seconds })
 }
 
 /// Per track, its match (None for a track without `chain.match`).
