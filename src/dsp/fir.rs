@@ -186,17 +186,6 @@ mod tests {
         4.0 / (1.0 + (-(f / 1000.0).log2() * 2.0).exp())
     }
 
-    /// |H(f)| of `taps` by direct summation (no FFT).
-    fn response_db(taps: &[f64], f: f64, fs: f64) -> f64 {
-        let (mut re, mut im) = (0.0, 0.0);
-        for (n, &g) in taps.iter().enumerate() {
-            let w = 2.0 * std::f64::consts::PI * f * n as f64 / fs;
-            re += g * w.cos();
-            im -= g * w.sin();
-        }
-        10.0 * (re * re + im * im).log10()
-    }
-
     #[test]
     fn the_filter_is_symmetric_and_follows_its_curve() {
         let taps = linear_phase(tilt, 48_000);
@@ -206,7 +195,7 @@ mod tests {
             assert!((taps[c + j] - taps[c - j]).abs() < 1e-12, "tap {j}");
         }
         for f in [50.0, 200.0, 700.0, 1000.0, 1500.0, 5000.0, 15000.0] {
-            let got = response_db(&taps, f, 48_000.0);
+            let got = lathe_oracle::fir_response_db(&taps, f, 48_000.0);
             assert!((got - tilt(f)).abs() < 0.1, "{f} Hz: {got:.3} dB, curve {:.3}", tilt(f));
         }
     }

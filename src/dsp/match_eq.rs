@@ -75,30 +75,7 @@ impl MatchEq {
 mod tests {
     use super::*;
     use crate::dsp::tonal;
-
-    /// Deterministic white noise (xorshift), ±0.25.
-    fn noise(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32 * 0.5
-            })
-            .collect()
-    }
-
-    /// |H(f)| in dB by direct summation over the taps.
-    fn direct_db(taps: &[f64], f: f64, fs: f64) -> f64 {
-        let (mut re, mut im) = (0.0, 0.0);
-        for (n, &g) in taps.iter().enumerate() {
-            let w = 2.0 * std::f64::consts::PI * f * n as f64 / fs;
-            re += g * w.cos();
-            im -= g * w.sin();
-        }
-        10.0 * (re * re + im * im).log10()
-    }
+    use lathe_oracle::noise;
 
     /// 1 at point `k` of `n`, 0 elsewhere.
     fn indicator(k: usize, n: usize) -> Vec<f64> {
@@ -117,7 +94,8 @@ mod tests {
         let mid_point = in_span[in_span.len() / 2];
         let step: Vec<f64> = (0..grid.len()).map(|k| if k < mid_point { 6.0 } else { -6.0 }).collect();
         let taps = fir::linear_phase(|f| Correction::at(&step, f), fs);
-        let r: Vec<f64> = in_span.iter().map(|&k| direct_db(&taps, grid[k], fs as f64)).collect();
+        let r: Vec<f64> =
+            in_span.iter().map(|&k| lathe_oracle::fir_response_db(&taps, grid[k], fs as f64)).collect();
         let level = r.iter().sum::<f64>() / r.len() as f64;
         let worst = r.iter().map(|v| (v - level).abs()).fold(0.0, f64::max);
         assert!(worst <= 6.01, "the realised filter goes {worst:.3} dB from its level");

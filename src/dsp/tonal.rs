@@ -316,19 +316,7 @@ pub fn distance_db(a: &spectrum::Spectrum, b: &spectrum::Spectrum) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic white noise (xorshift), ±0.25.
-    fn noise(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32 * 0.5
-            })
-            .collect()
-    }
+    use lathe_oracle::noise;
 
     fn balance(l: &[f32], r: &[f32], fs: u32) -> Balance {
         let mut b = BalanceStream::new(fs);

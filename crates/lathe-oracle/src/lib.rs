@@ -19,6 +19,30 @@ pub fn fade_ends(x: &mut [f32], rate: u32) {
     }
 }
 
+/// Deterministic white noise (xorshift), ±0.25.
+pub fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32 * 0.5
+        })
+        .collect()
+}
+
+/// |H(f)| in dB of an FIR's `taps` at `f` Hz, by direct summation (no FFT).
+pub fn fir_response_db(taps: &[f64], f: f64, fs: f64) -> f64 {
+    let (mut re, mut im) = (0.0, 0.0);
+    for (n, &g) in taps.iter().enumerate() {
+        let w = 2.0 * PI * f * n as f64 / fs;
+        re += g * w.cos();
+        im -= g * w.sin();
+    }
+    10.0 * (re * re + im * im).log10()
+}
+
 pub fn rms(x: &[f32]) -> f64 {
     (x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / x.len() as f64).sqrt()
 }
