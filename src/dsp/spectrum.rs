@@ -89,23 +89,19 @@ impl Analyzer {
 
     /// The averaged spectrum in bands.
     pub fn finish(&self) -> Spectrum {
-        if self.frames == 0 {
-            let centres = band_centres();
-            return Spectrum { levels_db: vec![f64::NEG_INFINITY; centres.len()], centres_hz: centres };
-        }
-        let (_, mean) = self.powers();
-        in_bands(self.sample_rate, &mean)
+        // With no frame every power is 0: every band reads -inf.
+        let (bin_hz, mean) = self.powers();
+        in_bands(bin_hz, &mean)
     }
 }
 
-/// A spectrum in bands from per-bin powers averaged over frames (as
-/// [`Analyzer::powers`] gives them): the mean over channels of a stereo
+/// A spectrum in bands from per-bin powers averaged over frames, the bins
+/// `bin_hz` apart (as [`Analyzer::powers`] gives them): the mean over channels of a stereo
 /// pair is, bin for bin, the sum of its mid's and its side's
 /// (`|L|² + |R|² = 2(|M|² + |S|²)` for `M = (L + R)/2`, `S = (L − R)/2`).
-pub fn in_bands(sample_rate: u32, mean_power: &[f64]) -> Spectrum {
+pub fn in_bands(bin_hz: f64, mean_power: &[f64]) -> Spectrum {
     let centres = band_centres();
-    let fs = sample_rate as f64;
-    let bin_hz = fs / FRAME as f64;
+    let fs = bin_hz * FRAME as f64;
     // Parseval with the window's energy: a bin's share of the mean square
     // is 2|X|²/(N·Σw²) (one-sided); ×2 more reads a sine at its peak level.
     let sum_w2: f64 = hann().iter().map(|&w| (w as f64).powi(2)).sum();

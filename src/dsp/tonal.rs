@@ -136,13 +136,11 @@ pub struct BalanceStream {
     mid: SpectrumStream,
     side: SpectrumStream,
     block: [Vec<f32>; 2],
-    rate: u32,
 }
 
 impl BalanceStream {
     pub fn new(sample_rate: u32) -> Self {
         BalanceStream {
-            rate: sample_rate,
             mid: SpectrumStream::new(1, sample_rate),
             side: SpectrumStream::new(1, sample_rate),
             block: [Vec::new(), Vec::new()],
@@ -163,11 +161,10 @@ impl BalanceStream {
     /// The balance, and the programme's long-term spectrum in 1/3-octave
     /// bands (left and right's, from mid's and side's powers).
     pub fn finish_with_spectrum(self) -> (Balance, spectrum::Spectrum) {
-        let rate = self.rate;
         let (bin_hz, mid) = self.mid.finish_powers();
         let (_, side) = self.side.finish_powers();
         let stereo: Vec<f64> = mid.iter().zip(&side).map(|(m, s)| m + s).collect();
-        (Balance::from_powers(bin_hz, &mid, &side), spectrum::in_bands(rate, &stereo))
+        (Balance::from_powers(bin_hz, &mid, &side), spectrum::in_bands(bin_hz, &stereo))
     }
 }
 
@@ -293,6 +290,12 @@ fn smooth(curve: &[f64], width: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Whether a 1/3-octave band centred at `f` Hz (nominal or exact) is one
+/// of [`SPAN_HZ`]'s, the bands a tonal distance is taken over.
+pub fn in_span(f: f64) -> bool {
+    f >= SPAN_HZ.0 * 0.99 && f <= SPAN_HZ.1 * 1.01
+}
+
 /// The tonal distance between two long-term spectra: the RMS, in dB, of
 /// their difference over the 1/3-octave bands of [`SPAN_HZ`], with its mean
 /// (the level) taken out.
@@ -301,9 +304,7 @@ pub fn distance_db(a: &spectrum::Spectrum, b: &spectrum::Spectrum) -> f64 {
         .centres_hz
         .iter()
         .zip(a.levels_db.iter().zip(&b.levels_db))
-        .filter(|(f, (x, y))| {
-            **f >= SPAN_HZ.0 * 0.99 && **f <= SPAN_HZ.1 * 1.01 && x.is_finite() && y.is_finite()
-        })
+        .filter(|(f, (x, y))| in_span(**f) && x.is_finite() && y.is_finite())
         .map(|(_, (x, y))| x - y)
         .collect();
     if d.is_empty() {

@@ -172,7 +172,7 @@ fn spectrum_chart(t: &TrackReport) -> Chart {
         let mean = |b: &[(f64, f64)]| {
             let v: Vec<f64> = b
                 .iter()
-                .filter(|(f, l)| *f >= 31.0 && *f <= 16_500.0 && l.is_finite())
+                .filter(|(f, l)| crate::dsp::tonal::in_span(*f) && l.is_finite())
                 .map(|p| p.1)
                 .collect();
             v.iter().sum::<f64>() / v.len().max(1) as f64
